@@ -1,0 +1,5 @@
+"""Allow ``python -m voice_imrs``."""
+
+from voice_imrs.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``voice-imrs`` command line: one module per group of commands."""

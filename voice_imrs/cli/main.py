@@ -1,0 +1,71 @@
+"""Entry point of ``voice-imrs``: builds the parser from the command modules and runs one.
+
+Each command module exposes ``register(subparsers)``, which adds its commands with
+``set_defaults(handler=...)``; a handler takes the parsed arguments and returns an exit
+code. Command modules import heavy packages only inside their handlers, so that
+``voice-imrs --help`` and the first spoken word come quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from voice_imrs import __version__
+from voice_imrs.errors import VoiceImrsError
+
+COMMAND_MODULES = (
+    "voice_imrs.cli.speech_out",   # devices, voices, say
+    "voice_imrs.cli.listen",       # listen
+    "voice_imrs.cli.models",       # models list|download
+    "voice_imrs.cli.scripts",      # list, validate
+    "voice_imrs.cli.profile",      # profile, setup
+    "voice_imrs.cli.session",      # run, simulate, demo
+    "voice_imrs.cli.records",      # history, report, export, forget
+    "voice_imrs.cli.render",       # render, record-prompts
+    "voice_imrs.cli.bench",        # bench recognition|barge-in|resources
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voice-imrs",
+        description="Offline, voice-guided imagery rescripting sessions.",
+    )
+    parser.add_argument("--version", action="version", version=f"voice-imrs {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except VoiceImrsError as error:
+        print(f"voice-imrs: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug of ours: one line for the user, details on request
+        if os.environ.get("VOICE_IMRS_DEBUG"):
+            traceback.print_exc()
+        print(f"voice-imrs: internal error ({type(error).__name__}: {error}). "
+              "Run again with VOICE_IMRS_DEBUG=1 for details.", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""Words to intents: what a heard or typed phrase means, given what the step expects.
+
+Stop always counts. Commands (pause, repeat, slower, ...) count in every state. Answers
+(a rating, yes/no, a choice, ready) count only when the current step asked for them, so a
+"seven" overheard while a prompt plays is ignored rather than acted on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+IntentKind = Literal[
+    "stop", "pause", "resume", "repeat", "slower", "faster", "louder", "softer",
+    "eyes_open", "rating", "yes", "no", "ready", "choice", "speech", "unknown",
+]
+
+#: Kinds that count whatever the step expects.
+COMMAND_KINDS: frozenset[str] = frozenset(
+    {"stop", "pause", "resume", "repeat", "slower", "faster", "louder", "softer", "eyes_open"}
+)
+ANSWER_KINDS: frozenset[str] = frozenset({"rating", "yes", "no", "ready", "choice"})
+
+DEFAULT_STOP_WORDS: tuple[str, ...] = ("stop", "i need to stop", "i need a break")
+
+NUMBER_WORDS: dict[str, int] = {
+    "zero": 0, "oh": 0, "nought": 0, "nothing": 0, "one": 1, "two": 2, "to": 2, "too": 2,
+    "three": 3, "four": 4, "for": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10,
+}
+# Homophones ("to", "for") are accepted only when the whole answer is that one word,
+# so "I want to stop" or "for a while" never reads as a rating.
+_WEAK_NUMBER_WORDS = frozenset({"to", "too", "for", "oh", "nothing"})
+
+YES_PHRASES = ("yes", "yeah", "yep", "yup", "sure", "okay", "ok", "i do", "i can", "correct",
+               "that's right", "right")
+NO_PHRASES = ("no", "nope", "not really", "i can't", "i cannot", "wrong")
+
+COMMAND_PHRASES: dict[str, tuple[str, ...]] = {
+    "pause": ("pause", "wait", "hold on"),
+    "resume": ("resume", "go on", "carry on", "keep going"),
+    "repeat": ("repeat", "say that again", "again", "what"),
+    "slower": ("slower", "slow down", "more slowly"),
+    "faster": ("faster", "speed up", "quicker"),
+    "louder": ("louder", "speak up", "volume up"),
+    "softer": ("softer", "quieter", "volume down", "too loud"),
+    "eyes_open": ("eyes open", "open my eyes", "open eyes"),
+}
+READY_PHRASES = ("ready", "continue", "i'm ready", "next", "done")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the user meant.
+
+    kind: one of ``IntentKind``.
+    value: the number for a rating, the option value for a choice, else None.
+    text: the words heard or typed that gave this intent.
+    confidence: 0..1 where the recognizer gives one; None when unknown (typed text).
+    """
+
+    kind: str
+    value: int | str | None = None
+    text: str = ""
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the current step listens for beyond stop and the commands.
+
+    kinds: answer kinds that count now ("rating", "yes", "no", "ready", "choice").
+    choices: for a choice question, (value, phrases) pairs.
+    """
+
+    kinds: frozenset[str] = frozenset()
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def named(cls, name: str) -> Expectation:
+        """The expectation for a CLI name: any, rating, yesno, none."""
+        return {
+            "any": cls(frozenset({"rating", "yes", "no", "ready"})),
+            "rating": RATING,
+            "yesno": YES_NO,
+            "none": NOTHING,
+        }[name]
+
+
+NOTHING = Expectation()
+RATING = Expectation(frozenset({"rating"}))
+YES_NO = Expectation(frozenset({"yes", "no"}))
+READY = Expectation(frozenset({"ready"}))
+
+
+def normalize(text: str) -> str:
+    """Lower-case words separated by single spaces, punctuation other than ' removed."""
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def _contains(haystack: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {haystack} "
+
+
+def _first_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
+    return next((p for p in phrases if _contains(text, p)), None)
+
+
+def parse_rating(text: str) -> int | None:
+    """The 0-10 number in an answer such as "seven", "7", "about a six", or None.
+
+    Several different numbers ("five or six") are ambiguous and give None so that the
+    engine asks again rather than guess; a repeated number ("five five") counts once.
+    """
+    words = normalize(text).split()
+    found: list[int] = []
+    for word in words:
+        if word.isdigit() and 0 <= int(word) <= 10:
+            found.append(int(word))
+        elif word in NUMBER_WORDS and (word not in _WEAK_NUMBER_WORDS or len(words) == 1):
+            found.append(NUMBER_WORDS[word])
+    if not found or len(set(found)) > 1:
+        return None
+    return found[0]
+
+
+def interpret(text: str, expect: Expectation = NOTHING,
+              stop_words: tuple[str, ...] = DEFAULT_STOP_WORDS,
+              confidence: float | None = None) -> Intent | None:
+    """The intent in ``text`` given what the step expects, or None when nothing counts.
+
+    Returns ``Intent("unknown")`` when the step expects an answer and the words match none,
+    so the engine can reprompt naming the valid answers.
+    """
+    said = normalize(text)
+    if not said:
+        return None
+
+    def make(kind: str, value: int | str | None = None) -> Intent:
+        return Intent(kind, value, said, confidence)
+
+    if any(_contains(said, normalize(word)) for word in stop_words if normalize(word)):
+        return make("stop")
+    kinds = expect.kinds
+    if "rating" in kinds and (number := parse_rating(said)) is not None:
+        return make("rating", number)
+    if "choice" in kinds:
+        for value, phrases in expect.choices:
+            if any(_contains(said, normalize(p)) for p in phrases):
+                return make("choice", value)
+    if {"yes", "no"} & kinds:
+        # "no" before "yes": "no, not yes" is a no, and "not really" must not match "really".
+        if _first_phrase(said, NO_PHRASES):
+            return make("no")
+        if _first_phrase(said, YES_PHRASES):
+            return make("yes")
+    for kind, phrases in COMMAND_PHRASES.items():
+        if _first_phrase(said, phrases):
+            return make(kind)
+    if "ready" in kinds and _first_phrase(said, READY_PHRASES):
+        return make("ready")
+    if kinds:
+        return make("unknown")
+    return None
+
+
+def valid_answers(expect: Expectation) -> list[str]:
+    """Plain words naming what counts as an answer now, for a nomatch reprompt."""
+    answers: list[str] = []
+    if "rating" in expect.kinds:
+        answers.append("a number from zero to ten")
+    if {"yes", "no"} & expect.kinds:
+        answers.append("yes or no")
+    if "choice" in expect.kinds:
+        answers.extend(phrases[0] for _, phrases in expect.choices if phrases)
+    if "ready" in expect.kinds:
+        answers.append("ready")
+    answers.append("stop")
+    return answers
