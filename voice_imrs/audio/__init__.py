@@ -1,0 +1,1 @@
+"""Audio adapters: WAV files, sound devices, and PCM helpers."""
