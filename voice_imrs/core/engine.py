@@ -27,6 +27,7 @@ from voice_imrs.core.intents import (
     valid_answers,
 )
 from voice_imrs.core.messages import (
+    AWAITING,
     Action,
     Begin,
     Bell,
@@ -647,6 +648,7 @@ def _close_now(plan: Plan, state: State, reason: str, actions: list[Action]) -> 
 
 
 __all__ = [
+    "AWAITING",
     "Action", "Begin", "Bell", "Event", "Fault", "Finish", "Heard", "Listen", "Log", "Plan",
     "Setting", "Signal", "Silence", "Speak", "SpeechDone", "State", "TimerDone", "Wait",
     "advance", "expectation", "start", "GROUNDING_CHECK",
