@@ -1,0 +1,1 @@
+"""Running sessions: the audio loop around the engine, simulation, the demo."""

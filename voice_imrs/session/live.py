@@ -1,0 +1,126 @@
+"""A session on the real sound devices, with the keyboard beside the voice.
+
+The microphone's callback thread hands 20 ms blocks to the event loop; a keyboard thread
+hands typed text; Ctrl-C and SIGTERM become a ``Signal`` for the engine (a short
+grounding, then the end), and a second one ends at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from voice_imrs.core.events import LogEvent
+from voice_imrs.core.profile import Profile
+from voice_imrs.core.script import Script
+from voice_imrs.ports import PCM, AudioSink, AudioSource
+from voice_imrs.session import parts
+from voice_imrs.session.keys import KeyReader
+from voice_imrs.session.runner import Observers, SessionRunner
+
+
+@dataclass
+class LiveOptions:
+    """The command line's choices for a live session."""
+
+    recognizer: str = "pocketsphinx"
+    model: str | None = None
+    input_device: str | None = None
+    output_device: str | None = None
+    tts: str = "auto"
+    voice: str | None = None
+    rate: int | None = None
+    keyboard: bool = True
+    captions: Callable[[str], None] | None = None
+
+
+class _MicrophoneBlocks:
+    """Moves blocks from a blocking ``AudioSource`` on a thread into the event loop."""
+
+    def __init__(self, source: AudioSource, loop: asyncio.AbstractEventLoop) -> None:
+        self.source = source
+        self.queue: asyncio.Queue[PCM | None] = asyncio.Queue()
+        self._loop = loop
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump, name="microphone", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while not self._stop.is_set():
+            block = self.source.read()
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, block)
+            if block is None:
+                return
+
+    async def __aiter__(self) -> AsyncIterator[PCM]:
+        while (block := await self.queue.get()) is not None:
+            yield block
+
+    def close(self) -> None:
+        self._stop.set()
+        self.source.close()
+        self._thread.join(timeout=2.0)
+
+
+def run_live(script: Script, profile: Profile, options: LiveOptions,
+             observers: list[Callable[[LogEvent], None]]) -> str:
+    """Run ``script`` on the sound devices until it ends; return the end reason."""
+    from voice_imrs.audio.input import SoundDeviceSource
+    from voice_imrs.audio.output import SoundDeviceSink
+
+    speech = parts.make_speech(options.tts)
+    listener = parts.make_listener(options.recognizer, options.model, profile)
+    sink: AudioSink = SoundDeviceSink(options.output_device, speech.sample_rate)
+    try:
+        source: AudioSource = SoundDeviceSource(options.input_device)
+    except BaseException:
+        sink.close()
+        speech.close()
+        raise
+    try:
+        return asyncio.run(_session(script, profile, options, observers, speech, listener,
+                                    sink, source))
+    finally:
+        sink.close()
+        speech.close()
+
+
+async def _session(script: Script, profile: Profile, options: LiveOptions,
+                   observers: list[Callable[[LogEvent], None]], speech: parts.Speech,
+                   listener: object, sink: AudioSink, source: AudioSource) -> str:
+    loop = asyncio.get_running_loop()
+    typed: asyncio.Queue[str] = asyncio.Queue()
+    mic = _MicrophoneBlocks(source, loop)
+    runner = SessionRunner(
+        parts.plan_for(script, profile), parts.variables_for(profile),
+        renderer=speech.renderer,  # type: ignore[arg-type]
+        voice=parts.voice_for(profile, options.voice, options.rate), sink=sink,
+        blocks=mic.__aiter__(), listener=listener,  # type: ignore[arg-type]
+        typed=typed, stop_words=tuple(profile.stop_words),
+        bell_sound=parts.bell_sounds(sink.sample_rate),
+        observers=Observers(events=observers, captions=options.captions))
+    keys = None
+    if options.keyboard:
+        keys = KeyReader(lambda text: loop.call_soon_threadsafe(typed.put_nowait, text)).start()
+
+    def on_signal(sig: signal.Signals) -> None:
+        # The first Ctrl-C or SIGTERM grounds briefly, then ends. A second one is not
+        # caught any more: Python's default handling ends the process at once.
+        for each in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(each)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        runner.signal(sig.name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        return await runner.run()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if keys:
+            keys.close()
+        mic.close()

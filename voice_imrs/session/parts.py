@@ -1,0 +1,80 @@
+"""Building a session's parts from the profile and the command line's choices.
+
+One place turns a profile into the engine's safety policy and placeholder values, and
+picks the synthesizer, recognizer and bell sounds, so ``run``, ``simulate`` and ``demo``
+assemble sessions the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from voice_imrs.core.engine import Plan
+from voice_imrs.core.profile import Profile
+from voice_imrs.core.safety import SafetyPolicy
+from voice_imrs.core.script import Script
+from voice_imrs.ports import PCM, VoiceSettings
+
+
+def policy_for(profile: Profile) -> SafetyPolicy:
+    """The safety thresholds the profile asks for."""
+    return SafetyPolicy(high=profile.high, medium=profile.medium, resume_at=profile.resume_at,
+                        rise=profile.rise, silence_s=profile.silence_s,
+                        barge_in=profile.barge_in)
+
+
+def variables_for(profile: Profile) -> dict[str, str]:
+    """Placeholder values plus the perspective and eyes wording to start with."""
+    return {**profile.variables(), "perspective": profile.perspective, "eyes": profile.eyes}
+
+
+def voice_for(profile: Profile, voice: str | None = None, rate: int | None = None) -> VoiceSettings:
+    return VoiceSettings(voice=voice if voice is not None else profile.voice,
+                         rate_wpm=rate or profile.rate_wpm, volume=profile.volume)
+
+
+def plan_for(script: Script, profile: Profile) -> Plan:
+    return Plan.of(script, policy_for(profile))
+
+
+@dataclass
+class Speech:
+    """The speaking side of a session: a prompt renderer at the synthesizer's rate."""
+
+    renderer: object
+    sample_rate: int
+
+    def close(self) -> None:
+        close = getattr(self.renderer, "close", None)
+        if close:
+            close()
+
+
+def make_speech(tts: str = "auto") -> Speech:
+    from voice_imrs.tts.cache import PromptCache
+    from voice_imrs.tts.registry import make_synthesizer
+
+    synth = make_synthesizer(tts)
+    return Speech(PromptCache(synth), synth.sample_rate)
+
+
+def make_listener(recognizer: str, model: str | None, profile: Profile):  # noqa: ANN201
+    from voice_imrs.asr.listener import IntentListener
+    from voice_imrs.asr.registry import make_recognizer
+
+    return IntentListener(make_recognizer(recognizer, model=model,
+                                          stop_words=tuple(profile.stop_words)),
+                          stop_words=tuple(profile.stop_words))
+
+
+def bell_sounds(rate: int) -> Callable[[str], PCM]:
+    """Name -> bell audio at ``rate`` (the shipped, generated assets)."""
+    from voice_imrs.render.assets import load_asset
+
+    @lru_cache(maxsize=8)
+    def sound(name: str) -> PCM:
+        return load_asset(name, rate)
+
+    return sound

@@ -1,0 +1,71 @@
+"""``voice-imrs simulate``: a whole session with no sound devices.
+
+The session's speech goes to a WAV file (or nowhere); a scripted client answers from
+recordings through the real recognizer, from typed text, or with silence. Time is the
+session's audio clock, so pauses and timers take no wall time unless ``realtime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voice_imrs.core.events import LogEvent
+from voice_imrs.core.profile import Profile
+from voice_imrs.core.script import Script
+from voice_imrs.session import parts
+from voice_imrs.session.runner import Observers, SessionRunner
+from voice_imrs.session.simulated_client import Scenario, SimulatedClient
+
+
+@dataclass
+class SimulationResult:
+    """How the simulated session ended and everything it logged."""
+
+    reason: str
+    events: list[LogEvent] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+
+
+def simulate(script: Script, scenario: Scenario, profile: Profile, *,
+             out_wav: Path | None = None, recognizer: str = "pocketsphinx",
+             model: str | None = None, tts: str = "auto", realtime: bool = False,
+             observers: list[Callable[[LogEvent], None]] | None = None,
+             speech: parts.Speech | None = None,
+             listener: object | None = None) -> SimulationResult:
+    """Run ``script`` against the scripted client; return the end reason and the log."""
+    from voice_imrs.audio.output import NullSink, WavFileSink
+
+    own_speech = speech is None
+    speech = speech or parts.make_speech(tts)
+    listener = listener or parts.make_listener(recognizer, model, profile)
+    sink = (WavFileSink(out_wav, speech.sample_rate) if out_wav
+            else NullSink(speech.sample_rate))
+    result = SimulationResult("fault")
+    try:
+        result.reason = asyncio.run(_run(script, scenario, profile, speech, listener, sink,
+                                         realtime, result, observers or []))
+    finally:
+        sink.close()
+        if own_speech:
+            speech.close()
+    return result
+
+
+async def _run(script: Script, scenario: Scenario, profile: Profile, speech: parts.Speech,
+               listener: object, sink: object, realtime: bool, result: SimulationResult,
+               observers: list[Callable[[LogEvent], None]]) -> str:
+    typed: asyncio.Queue[str] = asyncio.Queue()
+    client = SimulatedClient(scenario, typed, realtime=realtime)
+    watchers = Observers(events=[result.events.append, *observers],
+                         captions=result.captions.append,
+                         on_listen=client.on_listen, on_say=client.on_say)
+    runner = SessionRunner(
+        parts.plan_for(script, profile), parts.variables_for(profile),
+        renderer=speech.renderer, voice=parts.voice_for(profile), sink=sink,  # type: ignore[arg-type]
+        blocks=client.blocks(), listener=listener, typed=typed,  # type: ignore[arg-type]
+        stop_words=tuple(profile.stop_words), bell_sound=parts.bell_sounds(sink.sample_rate),  # type: ignore[attr-defined]
+        observers=watchers, echo_gate=False)
+    return await runner.run()

@@ -1,0 +1,163 @@
+"""A scripted client for ``voice-imrs simulate``: answers from recordings, text or silence.
+
+Scenario file (TOML), paths relative to the file:
+
+    [[reply]]            # consumed in order, each time the session listens for an answer
+    audio = "seven.wav"  # recorded speech through the real recognizer, or
+    text = "seven"       # typed, or
+    silence_s = 12       # no answer for that long
+
+    [[barge_in]]         # mixed into the microphone while a step speaks
+    step = "safe_place_intro"
+    after_s = 1.5
+    audio = "stop.wav"
+
+The client is also the session's microphone: it yields 20 ms blocks of its own timeline
+(silence with the scheduled clips mixed in) as fast as they are asked for. Its clock is
+the session's clock, so nothing waits on the wall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tomllib
+
+from voice_imrs.audio.wav import read_wav_at
+from voice_imrs.errors import ScriptError
+from voice_imrs.ports import ASR_RATE, PCM
+
+BLOCK = ASR_RATE // 50
+#: A person needs a moment after a question before answering.
+REACTION_S = 0.6
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer: ``audio`` samples, ``text``, or ``silence_s`` of nothing."""
+
+    audio: PCM | None = None
+    text: str | None = None
+    silence_s: float = 0.0
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """Speech mixed into the microphone ``after_s`` seconds after ``step`` starts speaking."""
+
+    step: str
+    after_s: float
+    audio: PCM
+    label: str = ""
+
+
+@dataclass
+class Scenario:
+    """The replies and barge-ins of a simulated client."""
+
+    replies: list[Reply] = field(default_factory=list)
+    barge_ins: list[BargeIn] = field(default_factory=list)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario TOML file; errors name the file and the entry."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScriptError("scenario file not found", file=str(path),
+                          hint="Check the --client path.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScriptError(f"not valid TOML ({error})", file=str(path)) from None
+    base = path.parent
+    scenario = Scenario()
+    for number, entry in enumerate(data.get("reply", []), 1):
+        where = f"reply {number}"
+        if "audio" in entry:
+            scenario.replies.append(Reply(audio=read_wav_at(base / entry["audio"], ASR_RATE),
+                                          label=str(entry["audio"])))
+        elif "text" in entry:
+            scenario.replies.append(Reply(text=str(entry["text"]), label=str(entry["text"])))
+        elif "silence_s" in entry:
+            scenario.replies.append(Reply(silence_s=float(entry["silence_s"]),
+                                          label=f"silence {entry['silence_s']}s"))
+        else:
+            raise ScriptError(f"{where} needs audio, text or silence_s", file=str(path))
+    for number, entry in enumerate(data.get("barge_in", []), 1):
+        missing = {"step", "audio"} - set(entry)
+        if missing:
+            raise ScriptError(f"barge_in {number} lacks {', '.join(sorted(missing))}",
+                              file=str(path))
+        scenario.barge_ins.append(BargeIn(str(entry["step"]), float(entry.get("after_s", 0.0)),
+                                          read_wav_at(base / entry["audio"], ASR_RATE),
+                                          str(entry["audio"])))
+    return scenario
+
+
+class SimulatedClient:
+    """The microphone and keyboard of a scripted client, on the session's clock."""
+
+    def __init__(self, scenario: Scenario, typed: asyncio.Queue[str],
+                 max_session_s: float = 4 * 3600.0, realtime: bool = False) -> None:
+        self.replies = list(scenario.replies)
+        self.barge_ins = list(scenario.barge_ins)
+        self.typed = typed
+        self.max_session_s = max_session_s
+        self.realtime = realtime
+        self.t = 0.0
+        self._busy_until = 0.0
+        self._clips: list[tuple[int, PCM]] = []  # (start sample, audio)
+        self._texts: list[tuple[float, str]] = []
+        self._sample = 0
+
+    def on_listen(self, t: float) -> None:
+        """The session began listening for an answer: give the next reply."""
+        if t < self._busy_until or not self.replies:
+            return
+        reply = self.replies.pop(0)
+        at = t + REACTION_S
+        if reply.audio is not None:
+            self._clips.append((int(at * ASR_RATE), reply.audio))
+            self._busy_until = at + len(reply.audio) / ASR_RATE
+        elif reply.text is not None:
+            self._texts.append((at, reply.text))
+            self._busy_until = at
+        else:
+            self._busy_until = t + reply.silence_s
+
+    def on_say(self, step: str | None, t: float) -> None:
+        """A step began speaking: schedule the barge-ins meant for it (once each)."""
+        for barge in [b for b in self.barge_ins if b.step == step]:
+            self.barge_ins.remove(barge)
+            self._clips.append((int((t + barge.after_s) * ASR_RATE), barge.audio))
+
+    def _block(self) -> PCM:
+        start, end = self._sample, self._sample + BLOCK
+        out = np.zeros(BLOCK, np.int32)
+        for clip_start, audio in self._clips:
+            lo, hi = max(start, clip_start), min(end, clip_start + len(audio))
+            if lo < hi:
+                out[lo - start:hi - start] += audio[lo - clip_start:hi - clip_start]
+        self._clips = [(s, a) for s, a in self._clips if s + len(a) > end]
+        self._sample = end
+        self.t = end / ASR_RATE
+        return np.clip(out, -32768, 32767).astype(np.int16)
+
+    async def blocks(self) -> AsyncIterator[PCM]:
+        """20 ms microphone blocks until the session ends (or the time limit)."""
+        while self.t < self.max_session_s:
+            for due in [x for x in self._texts if x[0] <= self.t]:
+                self._texts.remove(due)
+                self.typed.put_nowait(due[1])
+            yield self._block()
+            if self.realtime:
+                await asyncio.sleep(BLOCK / ASR_RATE)
+            elif self._sample % (BLOCK * 50) == 0:
+                await asyncio.sleep(0)  # let signal handlers in now and then
+        print("simulate: the session hit its time limit", file=sys.stderr)
