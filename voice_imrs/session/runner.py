@@ -69,7 +69,7 @@ class Observers:
 
     events: list[Callable[[LogEvent], None]] = field(default_factory=list)
     captions: Callable[[str], None] | None = None
-    on_listen: Callable[[float], None] | None = None
+    on_listen: Callable[[float, Expectation], None] | None = None
     on_say: Callable[[str | None, float], None] | None = None
 
 
@@ -207,7 +207,7 @@ class SessionRunner:
                 self._listening = True
                 self.listener.reset()
                 if self.observers.on_listen:
-                    self.observers.on_listen(self.t)
+                    self.observers.on_listen(self.t, action.expect)
 
     # ------------------------------------------------------------ output
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voice_imrs.core.events import LogEvent
+from voice_imrs.core.intents import Expectation
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
 from voice_imrs.session import parts
 from voice_imrs.session.runner import Observers, SessionRunner
-from voice_imrs.session.simulated_client import Scenario, SimulatedClient
+from voice_imrs.session.simulated_client import Reply, Scenario, SimulatedClient
 
 
 @dataclass
@@ -33,8 +34,8 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
              out_wav: Path | None = None, recognizer: str = "pocketsphinx",
              model: str | None = None, tts: str = "auto", realtime: bool = False,
              observers: list[Callable[[LogEvent], None]] | None = None,
-             speech: parts.Speech | None = None,
-             listener: object | None = None) -> SimulationResult:
+             speech: parts.Speech | None = None, listener: object | None = None,
+             fallback: Callable[[Expectation], Reply | None] | None = None) -> SimulationResult:
     """Run ``script`` against the scripted client; return the end reason and the log."""
     from voice_imrs.audio.output import NullSink, WavFileSink
 
@@ -45,8 +46,10 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
             else NullSink(speech.sample_rate))
     result = SimulationResult("fault")
     try:
-        result.reason = asyncio.run(_run(script, scenario, profile, speech, listener, sink,
-                                         realtime, result, observers or []))
+        client = SimulatedClient(scenario, asyncio.Queue(), realtime=realtime,
+                                 fallback=fallback)
+        result.reason = asyncio.run(_run(script, client, profile, speech, listener, sink,
+                                         result, observers or []))
     finally:
         sink.close()
         if own_speech:
@@ -54,11 +57,11 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
     return result
 
 
-async def _run(script: Script, scenario: Scenario, profile: Profile, speech: parts.Speech,
-               listener: object, sink: object, realtime: bool, result: SimulationResult,
+async def _run(script: Script, client: SimulatedClient, profile: Profile,
+               speech: parts.Speech, listener: object, sink: object, result: SimulationResult,
                observers: list[Callable[[LogEvent], None]]) -> str:
     typed: asyncio.Queue[str] = asyncio.Queue()
-    client = SimulatedClient(scenario, typed, realtime=realtime)
+    client.typed = typed  # the queue must belong to the running loop
     watchers = Observers(events=[result.events.append, *observers],
                          captions=result.captions.append,
                          on_listen=client.on_listen, on_say=client.on_say)

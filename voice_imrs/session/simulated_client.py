@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import numpy as np
 import tomllib
 
 from voice_imrs.audio.wav import read_wav_at
+from voice_imrs.core.intents import Expectation
 from voice_imrs.errors import ScriptError
 from voice_imrs.ports import ASR_RATE, PCM
 
@@ -104,8 +105,10 @@ class SimulatedClient:
     """The microphone and keyboard of a scripted client, on the session's clock."""
 
     def __init__(self, scenario: Scenario, typed: asyncio.Queue[str],
-                 max_session_s: float = 4 * 3600.0, realtime: bool = False) -> None:
+                 max_session_s: float = 4 * 3600.0, realtime: bool = False,
+                 fallback: Callable[[Expectation], Reply | None] | None = None) -> None:
         self.replies = list(scenario.replies)
+        self.fallback = fallback
         self.barge_ins = list(scenario.barge_ins)
         self.typed = typed
         self.max_session_s = max_session_s
@@ -116,11 +119,19 @@ class SimulatedClient:
         self._texts: list[tuple[float, str]] = []
         self._sample = 0
 
-    def on_listen(self, t: float) -> None:
-        """The session began listening for an answer: give the next reply."""
-        if t < self._busy_until or not self.replies:
+    def on_listen(self, t: float, expect: Expectation) -> None:
+        """The session began listening for an answer: give the next reply.
+
+        When the scenario's replies are used up, ``fallback`` (if any) answers by rule.
+        """
+        if t < self._busy_until:
             return
-        reply = self.replies.pop(0)
+        if self.replies:
+            reply = self.replies.pop(0)
+        elif self.fallback is None or (chosen := self.fallback(expect)) is None:
+            return
+        else:
+            reply = chosen
         at = t + REACTION_S
         if reply.audio is not None:
             self._clips.append((int(at * ASR_RATE), reply.audio))
