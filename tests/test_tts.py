@@ -139,3 +139,47 @@ def test_registry_names() -> None:
     assert isinstance(make_synthesizer("pyttsx3"), Pyttsx3Synthesizer)
     with pytest.raises(UnknownChoiceError, match="auto, espeak, pyttsx3"):
         make_synthesizer("festival")
+
+
+def test_cache_hit_returns_the_same_audio_and_ignores_volume(espeak: EspeakSynthesizer) -> None:
+    from voice_imrs.tts.cache import PromptCache
+
+    with PromptCache(espeak, max_items=2) as cache:
+        first = cache.render(PROMPT, VoiceSettings(volume=0.3))
+        again = cache.render(PROMPT, VoiceSettings(volume=1.0))
+        assert again is first and cache.hits == 1 and cache.misses == 1
+        assert not first.flags.writeable
+        cache.render("One.", VoiceSettings())
+        cache.render("Two.", VoiceSettings())
+        assert not cache.cached(PROMPT, VoiceSettings()), "least recently used is dropped"
+        slower = cache.render(PROMPT, VoiceSettings(rate_wpm=120))
+        assert len(slower) > len(first)
+
+
+def test_prefetch_renders_in_the_background(espeak: EspeakSynthesizer) -> None:
+    from voice_imrs.tts.cache import PromptCache
+
+    cache = PromptCache(espeak)
+    try:
+        long_text = " ".join([PROMPT] * 6)
+        started = time.perf_counter()
+        cache.prefetch(long_text, VoiceSettings())
+        assert time.perf_counter() - started < 0.05, "prefetch returns at once"
+        deadline = time.monotonic() + 10
+        while not cache.cached(long_text, VoiceSettings()) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert cache.cached(long_text, VoiceSettings())
+        started = time.perf_counter()
+        audio = cache.render(long_text, VoiceSettings())
+        assert time.perf_counter() - started < 0.005
+        assert len(audio) > 20 * espeak.sample_rate and cache.misses == 0
+        # Asking for a prompt whose prefetch is still running waits for it, not a second render.
+        cache.prefetch("Another one.", VoiceSettings())
+        assert rms(cache.render("Another one.", VoiceSettings())) > 300
+        assert cache.misses == 0
+        workers = [t for t in threading.enumerate() if t.name.startswith("prompt-prefetch")]
+        assert len(workers) == 1
+    finally:
+        cache.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("prompt-prefetch")]
+    assert rms(cache.render("After close.", VoiceSettings())) > 300
