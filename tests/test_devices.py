@@ -40,8 +40,9 @@ def test_resolve_by_default_index_and_name(pulse: str) -> None:
 def test_pulse_form_sets_the_environment(pulse: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from voice_imrs.audio.devices import resolve_device
 
-    monkeypatch.delenv("PULSE_SOURCE", raising=False)
-    monkeypatch.delenv("PULSE_SINK", raising=False)
+    # setenv (not delenv) so that monkeypatch removes them again afterwards.
+    monkeypatch.setenv("PULSE_SOURCE", "unset")
+    monkeypatch.setenv("PULSE_SINK", "unset")
     index = resolve_device("pulse:speaker.monitor", "input")
     assert index is not None
     assert os.environ["PULSE_SOURCE"] == "speaker.monitor"

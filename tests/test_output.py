@@ -105,7 +105,7 @@ def test_loopback_hears_the_prompt(sink: SoundDeviceSink, synth: EspeakSynthesiz
     # The very samples are played (espeak-ng's timing differs by a few samples per render).
     sink.volume = 1.0
     sink.write(prompt)
-    assert sink.drain(timeout=5)
+    assert sink.wait_drained(5)
     time.sleep(0.2)
     heard = recorder.stop()
     start, end = sound_span(heard)
@@ -161,7 +161,7 @@ def test_volume_acts_at_once(sink: SoundDeviceSink, monkeypatch: pytest.MonkeyPa
     time.sleep(0.4)
     sink.volume = 0.25
     writer.join(timeout=5)
-    sink.drain(timeout=2)
+    sink.wait_drained(2)
     heard = recorder.stop()
     start, end = sound_span(heard)
     early = heard[start + RATE // 10:start + RATE // 4].astype(np.float64)
@@ -179,7 +179,7 @@ def test_write_holds_the_caller_only_while_the_queue_is_full(sink: SoundDeviceSi
     took = time.monotonic() - started
     assert sink.queued_s <= 0.075
     assert 0.8 < took < 1.2, took  # about 1 s of audio minus the ~60 ms queue
-    assert sink.drain(timeout=2)
+    assert sink.wait_drained(2)
     assert sink.queued_s == 0
     assert sink.last_audible_time is not None and sink.last_audible_time >= started + 0.8
 

@@ -170,7 +170,11 @@ class SoundDeviceSink:
             self._generation += 1
             self._changed.notify_all()
 
-    def drain(self, timeout: float | None = None) -> bool:
+    def drain(self) -> None:
+        """Wait until everything queued has been heard (an ``abort`` ends the wait)."""
+        self.wait_drained(None)
+
+    def wait_drained(self, timeout: float | None) -> bool:
         """Wait until everything queued was handed to the device and has had time to
         play out; True when done, False on timeout. An ``abort`` ends the wait.
         """
@@ -246,7 +250,10 @@ class WavFileSink:
     def abort(self) -> None:
         self.aborts += 1
 
-    def drain(self, timeout: float | None = None) -> bool:
+    def drain(self) -> None:
+        """Nothing is buffered."""
+
+    def wait_drained(self, timeout: float | None) -> bool:
         return True
 
     @property
@@ -289,7 +296,10 @@ class NullSink:
     def abort(self) -> None:
         """Nothing is queued, so nothing to drop."""
 
-    def drain(self, timeout: float | None = None) -> bool:
+    def drain(self) -> None:
+        """Nothing is buffered."""
+
+    def wait_drained(self, timeout: float | None) -> bool:
         return True
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ _STOP_POLL_S = 0.010
 
 @runtime_checkable
 class _DrainsWithTimeout(Protocol):
-    def drain(self, timeout: float | None = None) -> bool: ...
+    def wait_drained(self, timeout: float | None) -> bool: ...
 
 
 def speak(text: str, synth: Synthesizer, sink: AudioSink, settings: VoiceSettings,
@@ -57,6 +57,6 @@ def _stopped(stop_event: threading.Event | None) -> bool:
 
 def _drained(sink: AudioSink) -> bool:
     if isinstance(sink, _DrainsWithTimeout):
-        return sink.drain(timeout=_STOP_POLL_S)
+        return sink.wait_drained(_STOP_POLL_S)
     sink.drain()
     return True
