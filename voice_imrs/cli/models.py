@@ -1,9 +1,47 @@
-"""Commands of this group (not built yet)."""
+"""``voice-imrs models list|download``: the Vosk models we know, and fetching one."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    """Add this module's commands (none yet)."""
+    """Add ``models list`` and ``models download``."""
+    models = subparsers.add_parser("models", help="list or download speech recognition models")
+    actions = models.add_subparsers(dest="models_command", metavar="ACTION")
+    listing = actions.add_parser("list", help="known and installed models")
+    listing.set_defaults(handler=list_models)
+    download = actions.add_parser("download", help="fetch, verify and unpack a model")
+    download.add_argument("name", help="model name, e.g. vosk-model-small-en-us-0.15")
+    download.add_argument("--url", help="archive URL (for a model not in the list)")
+    download.add_argument("--sha256", help="expected SHA-256 of the archive")
+    download.add_argument("--dest", help="folder to unpack into (default: models/)")
+    download.set_defaults(handler=download)
+    models.set_defaults(handler=lambda args: (models.print_help(), 2)[1])
+
+
+def list_models(args: argparse.Namespace) -> int:
+    from voice_imrs.asr.model_download import KNOWN_MODELS
+    from voice_imrs.asr.registry import installed_vosk_models, model_search_dirs
+
+    print("Known models (voice-imrs models download NAME):")
+    for model in KNOWN_MODELS.values():
+        print(f"  {model.name}  {model.language}  {model.size / 1e6:.1f} MB\n"
+              f"    {model.url}\n    sha256 {model.sha256}")
+    installed = installed_vosk_models()
+    print("Installed:" if installed else
+          "Installed: none (looked in " + ", ".join(map(str, model_search_dirs())) + ")")
+    for path in installed:
+        print(f"  {path}")
+    return 0
+
+
+def download(args: argparse.Namespace) -> int:
+    from voice_imrs.asr.model_download import download_model
+    from voice_imrs.asr.registry import default_models_dir
+
+    dest = Path(args.dest) if args.dest else default_models_dir()
+    target = download_model(args.name, dest, url=args.url, sha256=args.sha256)
+    print(f"Installed {args.name} in {target}")
+    return 0

@@ -1,0 +1,1 @@
+"""Speech in: recognizers behind one interface, voice activity, and intents from words."""

@@ -1,0 +1,46 @@
+"""The closed vocabulary a session listens for, as phrases for a recognizer's grammar.
+
+Everything the intent interpreter (``voice_imrs.core.intents``) can act on: stop words
+(built-in and configured), commands, number words, yes/no and ready phrases. A grammar
+built from these phrases keeps small-vocabulary recognizers on the words that matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from voice_imrs.core.intents import (
+    COMMAND_PHRASES,
+    DEFAULT_STOP_WORDS,
+    NO_PHRASES,
+    READY_PHRASES,
+    YES_PHRASES,
+    normalize,
+)
+
+#: Number words spoken as ratings; homophones ("to", "for") are left out because the
+#: recognizer should write the number itself.
+RATING_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                "nine", "ten")
+
+def session_vocabulary(stop_words: Iterable[str] = DEFAULT_STOP_WORDS) -> list[str]:
+    """Every phrase the session acts on, normalized, without duplicates, stop words first."""
+    phrases: list[str] = []
+    groups: list[Iterable[str]] = [DEFAULT_STOP_WORDS, stop_words, RATING_WORDS, YES_PHRASES,
+                                   NO_PHRASES, READY_PHRASES]
+    groups.extend(COMMAND_PHRASES.values())
+    for group in groups:
+        for phrase in group:
+            said = normalize(phrase)
+            if said and said not in phrases:
+                phrases.append(said)
+    return phrases
+
+def vocabulary_words(phrases: Iterable[str]) -> list[str]:
+    """The distinct words of ``phrases`` in first-seen order."""
+    words: list[str] = []
+    for phrase in phrases:
+        for word in phrase.split():
+            if word not in words:
+                words.append(word)
+    return words

@@ -1,0 +1,145 @@
+"""Input audio sources for recognition: a sound device, or a WAV file.
+
+Both implement ``ports.AudioSource`` and deliver 16 kHz mono int16 blocks of 20 ms.
+A device that will not open at 16 kHz is opened at its own rate and resampled; a WAV
+file at another rate is resampled on reading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voice_imrs.audio.wav import read_wav_at, resample
+from voice_imrs.errors import AudioFormatError, DeviceError
+from voice_imrs.ports import ASR_RATE, PCM
+
+BLOCK = ASR_RATE // 50  # 20 ms
+BLOCK_S = BLOCK / ASR_RATE
+#: Silence appended to a file so that endpointing (which waits for a pause) can finish.
+TAIL_S = 0.5
+#: At most this much unread microphone audio is kept; older blocks are dropped so a
+#: stalled reader hears the present, not a backlog.
+MAX_BACKLOG_S = 10.0
+
+
+class SoundDeviceSource:
+    """Microphone blocks from a sound device, via a PortAudio callback and a queue.
+
+    device: index, name (substring), "default"/None, or "pulse:SOURCE" (see
+    ``voice_imrs.audio.devices.resolve_device``).
+    """
+
+    def __init__(self, device: str | int | None = None) -> None:
+        from voice_imrs.audio.devices import import_sounddevice, resolve_device
+
+        sd = import_sounddevice()
+        index = resolve_device(device, "input")
+        self._queue: queue.Queue[PCM | None] = queue.Queue()
+        self._max_blocks = int(MAX_BACKLOG_S / BLOCK_S)
+        self._closed = False
+        self.device_rate = ASR_RATE
+        try:
+            self._stream = self._open(sd, index, ASR_RATE)
+        except sd.PortAudioError:
+            # Some hardware only records at 44.1/48 kHz: open it there and resample.
+            info: Any = sd.query_devices(index, "input")
+            self.device_rate = int(info["default_samplerate"])
+            try:
+                self._stream = self._open(sd, index, self.device_rate)
+            except sd.PortAudioError as error:
+                raise DeviceError(f"Sound input device {device or 'default'!r} could not be "
+                                  f"opened ({error}).",
+                                  hint="Choose another one (see `voice-imrs devices`).") from None
+        self._stream.start()
+
+    @property
+    def sample_rate(self) -> int:
+        return ASR_RATE
+
+    def _open(self, sd: Any, index: int | None, rate: int) -> Any:
+        blocksize = rate // 50
+        return sd.InputStream(device=index, samplerate=rate, channels=1, dtype="int16",
+                              blocksize=blocksize, callback=self._callback)
+
+    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        # Runs on PortAudio's thread: copy (the buffer is reused) and hand over at once.
+        block = np.array(indata[:, 0], dtype=np.int16)
+        if self.device_rate != ASR_RATE:
+            block = resample(block, self.device_rate, ASR_RATE)
+        if self._queue.qsize() >= self._max_blocks:
+            with contextlib.suppress(queue.Empty):
+                self._queue.get_nowait()
+        self._queue.put(block)
+
+    def read(self) -> PCM | None:
+        """The next block; waits for the device. None once closed."""
+        if self._closed:
+            return None
+        while True:
+            try:
+                return self._queue.get(timeout=0.5)
+            except queue.Empty:
+                if self._closed or not self._stream.active:
+                    return None
+
+    def close(self) -> None:
+        """Stop recording and wake a waiting reader (it gets None)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._stream.abort()
+            self._stream.close()
+        finally:
+            self._queue.put(None)
+
+
+class WavFileSource:
+    """Blocks from a WAV file, resampled to 16 kHz, then ``TAIL_S`` of silence.
+
+    realtime: pace the blocks at the speed of speech (a stand-in microphone); otherwise
+    deliver them as fast as they are read.
+    """
+
+    def __init__(self, path: str | Path, realtime: bool = False) -> None:
+        self.path = str(path)
+        samples = read_wav_at(path, ASR_RATE)
+        if len(samples) == 0:
+            raise AudioFormatError(f"Audio file {self.path!r} holds no audio samples.",
+                                   hint="Record or export it again.")
+        self.samples: PCM = np.concatenate([samples, np.zeros(int(TAIL_S * ASR_RATE), np.int16)])
+        self.realtime = realtime
+        self._position = 0
+        self._started: float | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return ASR_RATE
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the file's audio, without the appended silence."""
+        return (len(self.samples) - int(TAIL_S * ASR_RATE)) / ASR_RATE
+
+    def read(self) -> PCM | None:
+        if self._position >= len(self.samples):
+            return None
+        if self.realtime:
+            if self._started is None:
+                self._started = time.monotonic()
+            due = self._started + self._position / ASR_RATE
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        block = self.samples[self._position:self._position + BLOCK]
+        self._position += BLOCK
+        return block
+
+    def close(self) -> None:
+        self._position = len(self.samples)
