@@ -11,12 +11,22 @@ The rules, in order of urgency:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from voice_imrs.asr.vad import SpeechDetector
-from voice_imrs.core.intents import DEFAULT_STOP_WORDS, NOTHING, Expectation, Intent, interpret
+from voice_imrs.core.intents import DEFAULT_STOP_WORDS, Expectation, Intent, interpret
 from voice_imrs.ports import ASR_RATE, PCM, Hypothesis, Recognizer
+
+
+def _words(text: str) -> str:
+    """Lower-case words of any script, single-spaced.
+
+    Stop words are matched here rather than by ``core.intents.interpret`` because its
+    normalization keeps only a-z, and a stop word may be configured in any language.
+    """
+    return " ".join(re.sub(r"[^\w' ]+", " ", text.casefold()).split())
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,7 @@ class IntentListener:
                  stop_words: Iterable[str] = DEFAULT_STOP_WORDS, vad: bool = True) -> None:
         self.recognizer = recognizer
         self.stop_words = tuple(stop_words)
+        self._stop_phrases = [f" {_words(w)} " for w in self.stop_words if _words(w)]
         self._detector = SpeechDetector() if vad else None
         self._samples = 0
 
@@ -72,15 +83,22 @@ class IntentListener:
         if self._detector is not None:
             self._detector.reset()
 
+    def _says_stop(self, text: str) -> bool:
+        said = f" {_words(text)} "
+        return any(phrase in said for phrase in self._stop_phrases)
+
     def _consider(self, hypothesis: Hypothesis, expect: Expectation) -> list[Heard]:
         if not hypothesis.text:
             return []
         if not hypothesis.final:
-            intent = interpret(hypothesis.text, NOTHING, self.stop_words, hypothesis.confidence)
-            if intent is not None and intent.kind == "stop":
+            if self._says_stop(hypothesis.text):
                 # Barge-in must not wait for the speaker to pause.
                 self.recognizer.reset()
-                return [Heard(intent, self.t)]
+                return [Heard(Intent("stop", None, _words(hypothesis.text),
+                                     hypothesis.confidence), self.t)]
             return []
+        if self._says_stop(hypothesis.text):
+            return [Heard(Intent("stop", None, _words(hypothesis.text),
+                                 hypothesis.confidence), self.t)]
         intent = interpret(hypothesis.text, expect, self.stop_words, hypothesis.confidence)
         return [Heard(intent, self.t)] if intent is not None else []

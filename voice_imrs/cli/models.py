@@ -11,17 +11,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     models = subparsers.add_parser("models", help="list or download speech recognition models")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION")
     listing = actions.add_parser("list", help="known and installed models")
-    listing.set_defaults(handler=list_models)
+    listing.set_defaults(handler=list_command)
     download = actions.add_parser("download", help="fetch, verify and unpack a model")
     download.add_argument("name", help="model name, e.g. vosk-model-small-en-us-0.15")
     download.add_argument("--url", help="archive URL (for a model not in the list)")
     download.add_argument("--sha256", help="expected SHA-256 of the archive")
     download.add_argument("--dest", help="folder to unpack into (default: models/)")
-    download.set_defaults(handler=download)
+    download.set_defaults(handler=download_command)
     models.set_defaults(handler=lambda args: (models.print_help(), 2)[1])
 
 
-def list_models(args: argparse.Namespace) -> int:
+def list_command(args: argparse.Namespace) -> int:
     from voice_imrs.asr.model_download import KNOWN_MODELS
     from voice_imrs.asr.registry import installed_vosk_models, model_search_dirs
 
@@ -37,7 +37,7 @@ def list_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def download(args: argparse.Namespace) -> int:
+def download_command(args: argparse.Namespace) -> int:
     from voice_imrs.asr.model_download import download_model
     from voice_imrs.asr.registry import default_models_dir
 

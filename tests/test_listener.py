@@ -1,0 +1,139 @@
+"""IntentListener rules, with a scripted recognizer (pure logic) and the keyboard one."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from voice_imrs.asr.keyboard import KeyboardRecognizer
+from voice_imrs.asr.listener import Heard, IntentListener
+from voice_imrs.asr.vocabulary import session_vocabulary, vocabulary_words
+from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Intent
+from voice_imrs.ports import Hypothesis, Recognizer
+
+BLOCK = np.zeros(320, np.int16)
+
+
+class ScriptedRecognizer:
+    """Returns the hypotheses scripted for each successive block; records resets."""
+
+    name = "scripted"
+
+    def __init__(self, script: list[list[Hypothesis]], at_finish: list[Hypothesis] | None = None
+                 ) -> None:
+        self.script = list(script)
+        self.at_finish = at_finish or []
+        self.resets = 0
+
+    def accept(self, block: np.ndarray) -> list[Hypothesis]:
+        return self.script.pop(0) if self.script else []
+
+    def finish(self) -> list[Hypothesis]:
+        return self.at_finish
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _run(listener: IntentListener, blocks: int, expect=NOTHING) -> list[Heard]:  # noqa: ANN001
+    heard: list[Heard] = []
+    for _ in range(blocks):
+        heard.extend(listener.feed(BLOCK, expect))
+    return heard
+
+
+def test_stop_in_a_partial_fires_at_once_and_resets() -> None:
+    recognizer = ScriptedRecognizer([[], [Hypothesis("please", False)],
+                                     [Hypothesis("please stop", False)], []])
+    assert isinstance(recognizer, Recognizer)
+    listener = IntentListener(recognizer, vad=False)
+    heard = _run(listener, 4)
+    assert heard == [Heard(Intent("stop", None, "please stop"), 0.06)]
+    assert recognizer.resets == 1
+
+
+def test_answers_come_from_finals_and_only_when_expected() -> None:
+    script = [[Hypothesis("seven", False)], [Hypothesis("seven", True)]]
+    assert _run(IntentListener(ScriptedRecognizer(list(script)), vad=False), 2, NOTHING) == []
+    heard = _run(IntentListener(ScriptedRecognizer(list(script)), vad=False), 2, RATING)
+    assert [(h.intent.kind, h.intent.value, h.t) for h in heard] == [("rating", 7, 0.04)]
+
+
+def test_commands_count_in_every_state_and_unknown_only_when_an_answer_is_expected() -> None:
+    heard = _run(IntentListener(ScriptedRecognizer([[Hypothesis("slow down", True)]]),
+                                vad=False), 1)
+    assert [h.intent.kind for h in heard] == ["slower"]
+    heard = _run(IntentListener(ScriptedRecognizer([[Hypothesis("the top", True)]]),
+                                vad=False), 1, YES_NO)
+    assert [h.intent.kind for h in heard] == ["unknown"]
+    assert _run(IntentListener(ScriptedRecognizer([[Hypothesis("the top", True)]]),
+                               vad=False), 1) == []
+
+
+def test_configured_stop_words_in_any_script() -> None:
+    recognizer = ScriptedRecognizer([[Hypothesis("halt", False)], [Hypothesis("멈춰", False)]])
+    listener = IntentListener(recognizer, stop_words=("halt", "멈춰"), vad=False)
+    assert [h.intent.kind for h in _run(listener, 2)] == ["stop", "stop"]
+
+
+def test_finish_gives_the_last_final() -> None:
+    listener = IntentListener(ScriptedRecognizer([], [Hypothesis("no", True)]), vad=False)
+    assert [h.intent.kind for h in listener.finish(YES_NO)] == ["no"]
+
+
+def test_speech_onset_is_reported_once_per_utterance() -> None:
+    rate = 16_000
+    t = np.arange(rate) / rate
+    voice = (np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 600 * t)) * 6000)
+    audio = np.concatenate([np.zeros(rate // 2), voice, np.zeros(rate), voice,
+                            np.zeros(rate)]).astype(np.int16)
+    listener = IntentListener(ScriptedRecognizer([]), vad=True)
+    heard = []
+    for start in range(0, len(audio), 320):
+        heard.extend(listener.feed(audio[start:start + 320], NOTHING))
+    onsets = [h.t for h in heard if h.intent.kind == "speech"]
+    assert len(onsets) == 2
+    assert 0.5 <= onsets[0] < 0.7 and 2.5 <= onsets[1] < 2.7
+
+
+def test_keyboard_lines_become_intents() -> None:
+    listener = IntentListener(KeyboardRecognizer(["  Stop ", "", "7", "yes"]), vad=False)
+    heard = listener.feed(BLOCK, RATING)
+    assert [(h.intent.kind, h.intent.value) for h in heard] == [
+        ("stop", None), ("rating", 7), ("unknown", None)]
+
+
+def test_keyboard_reads_a_pipe_without_threads() -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end) as stream:
+        recognizer = KeyboardRecognizer(stream=stream)
+        assert recognizer.accept(BLOCK) == []
+        os.write(write_end, b"four\nsto")
+        assert recognizer.accept(BLOCK) == [Hypothesis("four", True)]
+        os.write(write_end, b"p\n")
+        os.close(write_end)
+        assert recognizer.accept(BLOCK) == [Hypothesis("stop", True)]
+        assert recognizer.at_end
+
+
+def test_keyboard_reads_a_stream_without_a_file_descriptor() -> None:
+    recognizer = KeyboardRecognizer(stream=io.StringIO("one\ntwo\n"))
+    heard: list[Hypothesis] = []
+    for _ in range(200):  # the reader thread needs a moment; bounded
+        heard.extend(recognizer.accept(BLOCK))
+        if recognizer.at_end:
+            break
+        import time
+        time.sleep(0.01)
+    assert [h.text for h in heard] == ["one", "two"]
+
+
+def test_vocabulary_holds_every_word_the_session_acts_on() -> None:
+    phrases = session_vocabulary(("halt now",))
+    assert phrases[:3] == ["stop", "i need to stop", "i need a break"]
+    for phrase in ("halt now", "zero", "oh", "ten", "yes", "no", "ready", "slow down", "pause"):
+        assert phrase in phrases
+    assert len(phrases) == len(set(phrases))
+    assert "halt" in vocabulary_words(phrases)
