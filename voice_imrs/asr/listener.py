@@ -61,6 +61,9 @@ class IntentListener:
     def feed(self, block: PCM, expect: Expectation) -> list[Heard]:
         """Hear ``block``; return the intents decided by it (often none)."""
         self._samples += len(block)
+        narrow = getattr(self.recognizer, "expect", None)
+        if narrow is not None:  # recognizers that can, listen for what the step expects
+            narrow(expect)
         heard: list[Heard] = []
         if self._detector is not None:
             for event in self._detector.feed(block):

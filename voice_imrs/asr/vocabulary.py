@@ -15,6 +15,7 @@ from voice_imrs.core.intents import (
     NO_PHRASES,
     READY_PHRASES,
     YES_PHRASES,
+    Expectation,
     normalize,
 )
 
@@ -44,3 +45,24 @@ def vocabulary_words(phrases: Iterable[str]) -> list[str]:
             if word not in words:
                 words.append(word)
     return words
+
+
+def answer_phrases(expect: Expectation) -> list[str]:
+    """The answer phrases that count for ``expect`` (not stop words, not commands)."""
+    groups: list[Iterable[str]] = []
+    if "rating" in expect.kinds:
+        groups.append(RATING_WORDS)
+    if "yes" in expect.kinds:
+        groups.append(YES_PHRASES)
+    if "no" in expect.kinds:
+        groups.append(NO_PHRASES)
+    if "ready" in expect.kinds:
+        groups.append(READY_PHRASES)
+    if "choice" in expect.kinds:
+        groups.extend(phrases for _, phrases in expect.choices)
+    return list(dict.fromkeys(normalize(p) for group in groups for p in group if normalize(p)))
+
+
+def command_phrases() -> list[str]:
+    """Phrases of the commands that count in every state (pause, repeat, slower, ...)."""
+    return list(dict.fromkeys(normalize(p) for group in COMMAND_PHRASES.values() for p in group))
