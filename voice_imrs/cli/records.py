@@ -1,9 +1,154 @@
-"""Commands of this group (not built yet)."""
+"""Commands over the session record: ``history``, ``report``, ``summary``, ``export``, ``forget``.
+
+Output is plain text a screen reader reads line by line. matplotlib is imported by the report
+module only when a chart is drawn.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+CONFIRM_WORD = "yes"
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("the number of days must be more than 0")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    """Add this module's commands (none yet)."""
+    """Add ``history``, ``report``, ``summary``, ``export`` and ``forget``."""
+    history = subparsers.add_parser("history", help="list recorded sessions as a plain table")
+    history.add_argument("--days", type=_days, default=None, metavar="N",
+                         help="only sessions of the last N days")
+    history.add_argument("--json", action="store_true", help="print JSON instead of text")
+    history.set_defaults(handler=run_history)
+
+    report = subparsers.add_parser(
+        "report", help="write a self-contained HTML report with charts and tables")
+    which = report.add_mutually_exclusive_group()
+    which.add_argument("--session", type=int, default=None, metavar="ID",
+                       help="one session (ids are listed by `voice-imrs history`)")
+    which.add_argument("--last", action="store_true", help="the most recent session")
+    which.add_argument("--days", type=_days, default=None, metavar="N",
+                       help="sessions of the last N days (default 30)")
+    report.add_argument("--out", type=Path, default=Path("report.html"), metavar="FILE",
+                        help="where to write the page (default report.html)")
+    report.set_defaults(handler=run_report)
+
+    summary = subparsers.add_parser("summary", help="say in words how a session went")
+    summary.add_argument("--session", type=int, default=None, metavar="ID",
+                         help="which session (default: the most recent)")
+    summary.set_defaults(handler=run_summary)
+
+    export = subparsers.add_parser("export", help="export every recorded session")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="write to FILE (default: standard output)")
+    export.set_defaults(handler=run_export)
+
+    forget = subparsers.add_parser("forget", help="delete recorded sessions")
+    what = forget.add_mutually_exclusive_group(required=True)
+    what.add_argument("--all", action="store_true",
+                      help="delete the record and every data file (models are kept)")
+    what.add_argument("--session", type=int, default=None, metavar="ID",
+                      help="delete one session")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.set_defaults(handler=run_forget)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from voice_imrs.records.history import history_records, history_table
+    from voice_imrs.records.store import RecordStore
+
+    with RecordStore.open() as store:
+        sessions = store.sessions(days=args.days)
+    if args.json:
+        print(json.dumps(history_records(sessions), indent=1))
+    else:
+        sys.stdout.write(history_table(sessions, days=args.days))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from voice_imrs.records.report import write_report
+    from voice_imrs.records.store import RecordStore
+
+    with RecordStore.open() as store:
+        out = write_report(store, args.out, session_id=args.session, last=args.last,
+                           days=args.days)
+    print(f"Report written to {out}.")
+    return 0
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from voice_imrs.records.store import RecordStore
+    from voice_imrs.records.summary import spoken_summary
+
+    with RecordStore.open() as store:
+        one = store.session(args.session) if args.session is not None else store.last_session()
+        text = spoken_summary(store.events(one.id), store.sessions(),
+                              now=one.started_at, current_session_id=one.id)
+    print(text)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from voice_imrs.records.export import export_text
+    from voice_imrs.records.report import write_private_text
+    from voice_imrs.records.store import RecordStore
+
+    with RecordStore.open() as store:
+        text = export_text(store, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        write_private_text(args.out, text, what="the export")
+        print(f"Exported to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def _confirmed(question: str, action: str) -> bool:
+    """Ask on the terminal; only the typed word "yes" goes ahead (end of input is a no)."""
+    print(f"{question} Type {CONFIRM_WORD} to {action}: ", end="", flush=True)
+    answer = sys.stdin.readline()
+    return answer.strip().lower() == CONFIRM_WORD
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    from voice_imrs.records.export import forget_all
+    from voice_imrs.records.store import RecordStore, data_dir
+
+    if args.all:
+        folder = data_dir()
+        if not args.yes and not _confirmed(
+                f"This deletes every recorded session and data file in {folder}.",
+                "delete everything"):
+            print("Nothing was deleted.")
+            return 1
+        deleted = forget_all(folder)
+        if deleted:
+            print(f"Deleted {len(deleted)} item{'s' if len(deleted) != 1 else ''} "
+                  f"in {folder}. Everything recorded is gone.")
+        else:
+            print(f"Nothing to delete in {folder}.")
+        return 0
+    with RecordStore.open() as store:
+        one = store.session(args.session)
+        if not args.yes and not _confirmed(
+                f"This deletes session {one.id} ({one.script}, "
+                f"{one.started_at:%Y-%m-%d %H:%M}).", "delete it"):
+            print("Nothing was deleted.")
+            return 1
+        store.delete_session(one.id)
+    print(f"Session {one.id} deleted.")
+    return 0
+

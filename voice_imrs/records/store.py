@@ -1,0 +1,464 @@
+"""The private session record: a SQLite file in the user's data folder.
+
+Writing (``SessionRecorder``) is one small INSERT per event in autocommit mode, so every event
+is committed the moment ``add`` returns. The database runs in write-ahead-log mode with
+``synchronous=NORMAL``: a commit is a ``write()`` into the WAL file, which the kernel keeps even
+if the process is killed with SIGKILL, and it never waits for the disk. ``FULL`` would add one
+fsync per event (milliseconds on a laptop disk, far more on SD cards), which the session's
+audio loop must not wait for; what NORMAL gives up is only the last events before a power cut
+or a kernel crash, and the database stays consistent even then.
+
+Only the fields listed in ``ALLOWED_FIELDS`` are stored: intent kinds and values, ratings,
+step ids, reasons. Recognized text is dropped unless the profile turned transcripts on, and
+the spoken prompt text (which holds the profile's personal placeholders) is never stored.
+Audio never passes through here. The folder is 0700 and the files 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from voice_imrs.core.events import END_REASONS, LogEvent
+from voice_imrs.errors import RecordError, UnknownChoiceError
+from voice_imrs.records.migrations import migrate
+
+APP_NAME = "voice-imrs"
+DATA_DIR_ENV = "VOICE_IMRS_DATA_DIR"
+DB_NAME = "records.sqlite3"
+STORED_END_REASONS = (*END_REASONS, "killed")
+
+ALLOWED_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "session_start": ("script", "mode", "perspective", "eyes"),
+    "step": ("kind",),
+    "say_start": ("cue", "reprompt"),   # never "text": it holds the profile's placeholders
+    "say_end": (),
+    "interrupted": ("by",),
+    "intent": ("intent", "value", "confidence"),
+    "rating": ("value", "scale"),
+    "confirm": ("value", "confirmed"),
+    "noinput": ("count",),
+    "nomatch": ("count",),
+    "branch": ("to", "reason"),
+    "setting": ("name", "value"),
+    "paused": (),
+    "resumed": (),
+    "bell": ("name",),
+    "fault": ("error",),
+    "session_end": ("reason",),
+}
+TRANSCRIPT_FIELDS: Mapping[str, tuple[str, ...]] = {"intent": ("text",), "nomatch": ("text",)}
+MAX_STRING = 200  # a stored string is a label or an error line, never a paragraph
+
+
+def data_dir() -> Path:
+    """The user's data folder: ``$VOICE_IMRS_DATA_DIR`` or platformdirs' user data dir."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME))
+
+
+def database_path(folder: Path | None = None) -> Path:
+    return (folder or data_dir()) / DB_NAME
+
+
+def stored_fields(event: LogEvent, *, store_transcripts: bool = False) -> dict[str, Any]:
+    """The part of ``event.fields`` the record keeps: allowed keys with scalar values."""
+    allowed = ALLOWED_FIELDS.get(event.event, ())
+    if store_transcripts:
+        allowed = (*allowed, *TRANSCRIPT_FIELDS.get(event.event, ()))
+    kept: dict[str, Any] = {}
+    for key in allowed:
+        if key not in event.fields:
+            continue
+        value = event.fields[key]
+        if isinstance(value, str):
+            kept[key] = value[:MAX_STRING]
+        elif value is None or isinstance(value, (bool, int, float)):
+            kept[key] = value
+        else:
+            kept[key] = str(value)[:MAX_STRING]
+    return kept
+
+
+def open_database(folder: Path | None = None) -> sqlite3.Connection:
+    """Open (creating if needed) the record database, user-only, migrated to the current schema."""
+    path = database_path(folder)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        # Create the file ourselves with 0600: SQLite gives its -wal and -shm files the
+        # permissions of the database file.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+    except OSError as error:
+        raise RecordError(f"Cannot open the records database {path}: {error.strerror}.",
+                          hint=f"Check that the folder is writable, or set {DATA_DIR_ENV}.",
+                          ) from error
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA secure_delete=ON")  # forgotten sessions are overwritten, not left
+        migrate(conn, where=str(path))
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise RecordError(f"The records database {path} cannot be read ({error}).",
+                          hint="Move that file away, or run 'voice-imrs forget --all'.",
+                          ) from error
+    return conn
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One session as history shows it; ``ratings`` are its distress ratings in order."""
+
+    id: int
+    script: str
+    mode: str
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None      # None while running (or until a crash is noticed)
+    pid: int | None
+    duration_s: float           # monotonic time of the last event
+    ratings: tuple[int, ...] = ()
+    stops: int = 0
+    transcripts: bool = False
+
+    @property
+    def first(self) -> int | None:
+        return self.ratings[0] if self.ratings else None
+
+    @property
+    def peak(self) -> int | None:
+        return max(self.ratings) if self.ratings else None
+
+    @property
+    def last(self) -> int | None:
+        return self.ratings[-1] if self.ratings else None
+
+    @property
+    def minutes(self) -> float:
+        return self.duration_s / 60.0
+
+
+_SESSION_COLUMNS = ("id, script, mode, started_at, ended_at, end_reason, pid, transcripts,"
+                    " boot_id, proc_start")
+
+
+def is_distress_rating(event: str, fields: Mapping[str, Any]) -> bool:
+    """A rating on the distress (SUD) scale; belief ratings are kept apart."""
+    return (event == "rating" and isinstance(fields.get("value"), int)
+            and fields.get("scale", "distress") == "distress")
+
+
+class RecordStore:
+    """Reads and deletes records; ``SessionRecorder`` adds the writing side."""
+
+    def __init__(self, conn: sqlite3.Connection, folder: Path) -> None:
+        self.conn = conn
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, folder: Path | str | None = None) -> RecordStore:
+        where = Path(folder) if folder is not None else data_dir()
+        return cls(open_database(where), where)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ sessions
+
+    def sessions(self, *, days: float | None = None,
+                 now: datetime | None = None) -> list[SessionSummary]:
+        """All sessions, oldest first; with ``days``, only those started in the last N days."""
+        with self._lock:
+            rows = self.conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id")
+            summaries = self._summaries(rows.fetchall())
+        if days is not None:
+            cutoff = (now or datetime.now().astimezone()) - timedelta(days=days)
+            summaries = [s for s in summaries if s.started_at >= cutoff]
+        return summaries
+
+    def session(self, session_id: int) -> SessionSummary:
+        with self._lock:
+            rows = self.conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?",
+                                     (session_id,)).fetchall()
+            found = self._summaries(rows)
+        if not found:
+            raise self._unknown(session_id)
+        return found[0]
+
+    def last_session(self) -> SessionSummary:
+        with self._lock:
+            row = self.conn.execute("SELECT MAX(id) FROM sessions").fetchone()
+        if row[0] is None:
+            raise RecordError("No session has been recorded yet.",
+                              hint="Run a session first with 'voice-imrs run'.")
+        return self.session(int(row[0]))
+
+    def events(self, session_id: int) -> list[LogEvent]:
+        """The stored events of one session, in order."""
+        self.session(session_id)  # names the unknown id clearly
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT t, event, step, fields FROM events WHERE session_id = ? ORDER BY seq",
+                (session_id,)).fetchall()
+        return [LogEvent(float(t), event, step, json.loads(fields)) for t, event, step, fields
+                in rows]
+
+    def session_ids(self) -> list[int]:
+        with self._lock:
+            return [int(r[0]) for r in self.conn.execute("SELECT id FROM sessions ORDER BY id")]
+
+    def delete_session(self, session_id: int) -> None:
+        self.session(session_id)
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+                self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+            # The deleted rows still sit in the WAL until a checkpoint copies and truncates it.
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # ------------------------------------------------------------ crash recovery
+
+    def unfinished_sessions(self) -> list[SessionSummary]:
+        """Sessions with no end whose process is gone: killed, or lost with the machine."""
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE end_reason IS NULL ORDER BY id"
+            ).fetchall()
+            dead = [row for row in rows if not _process_alive(row[6], row[8], row[9])]
+            return self._summaries(dead)
+
+    def mark_killed(self, session_id: int) -> None:
+        """Record that a session ended without its end being written.
+
+        ``ended_at`` is the time of its last event: the best known moment it was still alive.
+        """
+        summary = self.session(session_id)
+        ended = summary.started_at + timedelta(seconds=summary.duration_s)
+        with self._lock:
+            self.conn.execute(
+                "UPDATE sessions SET end_reason = 'killed', ended_at = ?"
+                " WHERE id = ? AND end_reason IS NULL",
+                (ended.isoformat(timespec="seconds"), session_id))
+
+    # ------------------------------------------------------------ helpers
+
+    def _unknown(self, session_id: int) -> RecordError:
+        with self._lock:
+            known = [str(r[0]) for r in self.conn.execute(
+                "SELECT id FROM sessions ORDER BY id DESC LIMIT 10")]
+        listed = ", ".join(known) if known else "none recorded yet"
+        return RecordError(f"There is no recorded session {session_id}.",
+                           hint=f"Recent session ids: {listed} (see 'voice-imrs history').")
+
+    def _summaries(self, rows: Iterable[tuple[Any, ...]]) -> list[SessionSummary]:
+        rows = list(rows)
+        ratings: dict[int, list[int]] = {}
+        stops: dict[int, int] = {}
+        duration: dict[int, float] = {}
+        ids = [int(r[0]) for r in rows]
+        for start in range(0, len(ids), 500):  # stay below SQLite's bound-parameter limit
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for sid, t in self.conn.execute(
+                    f"SELECT session_id, MAX(t) FROM events WHERE session_id IN ({marks})"
+                    " GROUP BY session_id", chunk):
+                duration[sid] = float(t)
+            for sid, event, fields_json in self.conn.execute(
+                    "SELECT session_id, event, fields FROM events WHERE session_id IN"
+                    f" ({marks}) AND event IN ('rating', 'intent') ORDER BY session_id, seq",
+                    chunk):
+                fields = json.loads(fields_json)
+                if is_distress_rating(event, fields):
+                    ratings.setdefault(sid, []).append(int(fields["value"]))
+                elif event == "intent" and fields.get("intent") == "stop":
+                    stops[sid] = stops.get(sid, 0) + 1
+        out = []
+        for sid, script, mode, started, ended, reason, pid, transcripts, *_ in rows:
+            out.append(SessionSummary(
+                id=sid, script=script, mode=mode,
+                started_at=datetime.fromisoformat(started),
+                ended_at=datetime.fromisoformat(ended) if ended else None,
+                end_reason=reason, pid=pid, duration_s=duration.get(sid, 0.0),
+                ratings=tuple(ratings.get(sid, ())), stops=stops.get(sid, 0),
+                transcripts=bool(transcripts)))
+        return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+class SessionRecorder(RecordStore):
+    """Records one session at a time; also callable as a session event observer.
+
+    A failed write never breaks the session it records: the first failure is printed once on
+    standard error and kept in ``write_error``; the session goes on.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, folder: Path, *,
+                 store_transcripts: bool = False) -> None:
+        super().__init__(conn, folder)
+        self.store_transcripts = store_transcripts
+        self.session_id: int | None = None
+        self.write_error: str | None = None
+        self._seq = 0
+
+    @classmethod
+    def open(cls, folder: Path | str | None = None, *,
+             store_transcripts: bool = False) -> SessionRecorder:
+        where = Path(folder) if folder is not None else data_dir()
+        return cls(open_database(where), where, store_transcripts=store_transcripts)
+
+    def begin(self, script: str, mode: str) -> int:
+        """Start recording a new session; returns its id."""
+        if self.session_id is not None:
+            self.end("fault")  # a runner that forgot to end: do not leave it looking killed
+        pid = os.getpid()
+        started = datetime.now().astimezone().isoformat(timespec="seconds")
+        with self._lock:
+            cursor = self.conn.execute(
+                "INSERT INTO sessions (script, mode, started_at, pid, boot_id, proc_start,"
+                " transcripts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (script, mode, started, pid, _boot_id(), _proc_start(pid),
+                 int(self.store_transcripts)))
+            self.session_id = int(cursor.lastrowid or 0)
+            self._seq = 0
+        return self.session_id
+
+    def add(self, event: LogEvent) -> None:
+        """Store one event, committed before this returns."""
+        if self.session_id is None:
+            if event.event != "session_start":
+                raise RecordError("An event was recorded before the session began.",
+                                  hint="Call begin(script, mode) first.")
+            self.begin(str(event.fields.get("script", "")), str(event.fields.get("mode", "")))
+        fields = json.dumps(stored_fields(event, store_transcripts=self.store_transcripts),
+                            ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._seq += 1
+            try:
+                self.conn.execute(
+                    "INSERT INTO events (session_id, seq, t, event, step, fields)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.session_id, self._seq, round(float(event.t), 3), event.event,
+                     event.step, fields))
+            except sqlite3.Error as error:
+                self._failed(error)
+        if event.event == "session_end":
+            self.end(str(event.fields.get("reason", "fault")))
+
+    __call__ = add
+
+    def end(self, reason: str) -> None:
+        """Mark the current session ended (``completed``, ``stopped``, ``signal``, ``fault``)."""
+        if reason not in STORED_END_REASONS:
+            raise UnknownChoiceError("session end reason", reason, STORED_END_REASONS)
+        if self.session_id is None:
+            return
+        ended = datetime.now().astimezone().isoformat(timespec="seconds")
+        with self._lock:
+            try:
+                self.conn.execute(
+                    "UPDATE sessions SET end_reason = ?, ended_at = ? WHERE id = ?",
+                    (reason, ended, self.session_id))
+            except sqlite3.Error as error:
+                self._failed(error)
+            self.session_id = None
+
+    def close(self) -> None:
+        """Close the database; a session still open is ended as a fault."""
+        if self.session_id is not None:
+            self.end("fault")
+        super().close()
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        if self.write_error is None:
+            self.write_error = str(error)
+            print(f"voice-imrs: the session record could not be written ({error}); "
+                  "the session goes on.", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- is that process alive?
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state first), or None."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def _proc_start(pid: int) -> int | None:
+    stat = _proc_stat(pid)
+    return int(stat[19]) if stat and len(stat) > 19 else None
+
+
+def _process_alive(pid: int | None, boot_id: str | None, proc_start: int | None) -> bool:
+    if pid is None:
+        return False
+    if boot_id and boot_id != _boot_id():
+        return False  # recorded before the last reboot: that process is gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else: judge by /proc below
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True  # no /proc (not Linux): the pid exists, assume it is ours
+    if stat[0] in ("Z", "X"):
+        return False  # killed, not yet reaped
+    return proc_start is None or _proc_start(pid) == proc_start
+
+
+def recover_killed_sessions(folder: Path | str | None = None) -> list[SessionSummary]:
+    """At start-up: mark every session whose process died without an end as ``killed``.
+
+    Returns those sessions (now marked); a non-empty list means the last session was cut off
+    and the runner offers a short grounding before anything else.
+    """
+    with RecordStore.open(folder) as store:
+        found = store.unfinished_sessions()
+        for summary in found:
+            store.mark_killed(summary.id)
+        return [store.session(s.id) for s in found]
