@@ -253,6 +253,7 @@ def practice_per_week_chart(summaries: Sequence[SessionSummary]) -> Chart:
     ax.set_xticks(range(len(weeks)), [week.strftime("%d %b") for week in weeks])
     ax.set_xlabel("week starting")
     ax.set_ylabel("sessions")
+    ax.set_ylim(0, max(len(v) for v in counts.values()) + 0.5)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return Chart(title, alt, headers, table, png=_png(fig))
