@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from test_records_store import session_events
+from test_records_store import cli, record, session_events
 
 from voice_imrs.core.events import LogEvent
 from voice_imrs.records.store import SessionSummary
@@ -80,3 +81,16 @@ def test_nothing_judges_or_counts_missed_days() -> None:
     for text in texts:
         assert not any(word in text.lower() for word in JUDGING), text
         assert not any(ch.isdigit() for ch in text), text
+
+
+def test_cli_summary_of_the_last_and_an_unknown_session(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    record(folder, session_events((4, 2), stop=False, script="grounding"))
+    record(folder, session_events((7, 8, 3)))
+    result = cli(folder, "summary")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Your distress went from seven to three.")
+    assert "practice this week" in result.stdout
+    unknown = cli(folder, "summary", "--session", "9")
+    assert unknown.returncode == 8 and "Traceback" not in unknown.stderr
+    assert "no recorded session 9" in unknown.stderr
