@@ -1,0 +1,112 @@
+"""Writing a rendered track: WAV directly, MP3 and OGG through pydub and ffmpeg, plus the
+JSON cue sheet beside it and (MP3/OGG) chapters in the file's own metadata.
+
+WAV needs neither pydub nor ffmpeg, so a machine without ffmpeg can still render; asking
+for MP3 or OGG there is one clear error that says how to install ffmpeg.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from voice_imrs.audio.wav import write_wav
+from voice_imrs.errors import AudioFormatError, UnknownChoiceError
+from voice_imrs.ports import PCM
+
+OUTPUT_FORMATS = ("wav", "mp3", "ogg")
+FFMPEG_HINT = ("Install ffmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install "
+               "ffmpeg; Windows: winget install ffmpeg), or write a .wav file instead.")
+#: (start seconds, title) of each chapter.
+Chapters = Sequence[tuple[float, str]]
+
+
+def output_format(path: str | Path) -> str:
+    """"wav", "mp3" or "ogg" from the file name; UnknownChoiceError otherwise."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in OUTPUT_FORMATS:
+        raise UnknownChoiceError("output format", suffix or str(path), OUTPUT_FORMATS)
+    return suffix
+
+
+def require_ffmpeg(fmt: str) -> str:
+    """The ffmpeg program for ``fmt`` (mp3/ogg); AudioFormatError saying how to install it."""
+    found = shutil.which("ffmpeg")
+    if found is None:
+        raise AudioFormatError(f"Writing a .{fmt} file needs ffmpeg, which is not installed.",
+                               hint=FFMPEG_HINT)
+    return found
+
+
+def cue_sheet_path(path: str | Path) -> Path:
+    """``track.mp3`` -> ``track.cues.json``."""
+    return Path(path).with_suffix(".cues.json")
+
+
+def write_audio(path: str | Path, audio: PCM, rate: int, title: str = "",
+                chapters: Chapters = ()) -> Path:
+    """Write mono PCM to ``path`` in the format its name says."""
+    path = Path(path)
+    fmt = output_format(path)
+    if path.parent and not path.parent.is_dir():
+        raise AudioFormatError(f"The folder {str(path.parent)!r} does not exist.",
+                               hint="Create it or choose another --out path.")
+    if fmt == "wav":
+        write_wav(path, audio, rate)
+        return path
+    ffmpeg = require_ffmpeg(fmt)
+    from pydub import AudioSegment  # imported here: WAV output never needs it
+
+    AudioSegment.converter = ffmpeg
+    segment = AudioSegment(data=audio.astype("<i2").tobytes(), sample_width=2,
+                           frame_rate=rate, channels=1)
+    tags = {"title": title} if title else None
+    bitrate = "96k" if fmt == "mp3" else None
+    parameters = ["-q:a", "4"] if fmt == "ogg" else None
+    if not chapters:
+        segment.export(str(path), format=fmt, bitrate=bitrate, parameters=parameters, tags=tags)
+        return path
+    with tempfile.TemporaryDirectory(prefix="voice-imrs-") as folder:
+        plain = Path(folder) / f"plain.{fmt}"
+        segment.export(str(plain), format=fmt, bitrate=bitrate, parameters=parameters, tags=tags)
+        metadata = Path(folder) / "chapters.txt"
+        metadata.write_text(_ffmetadata(title, chapters, len(audio) / rate), encoding="utf-8")
+        # A second pass copies the encoded audio and adds the chapters: pydub's single
+        # ffmpeg call has no place for a second (metadata) input.
+        done = subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(plain), "-i", str(metadata),
+                               "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+                               "-codec", "copy", str(path)],
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise AudioFormatError(f"ffmpeg could not write {str(path)!r}: "
+                                   f"{done.stderr.strip().splitlines()[-1:]}.",
+                                   hint="Try a .wav file instead.")
+    return path
+
+
+def _ffmetadata(title: str, chapters: Chapters, duration_s: float) -> str:
+    def escape(text: str) -> str:
+        for char in ("\\", "=", ";", "#", "\n"):
+            text = text.replace(char, "\\" + char)
+        return text
+
+    lines = [";FFMETADATA1"]
+    if title:
+        lines.append(f"title={escape(title)}")
+    starts = [int(start * 1000) for start, _ in chapters]
+    ends = [*starts[1:], int(duration_s * 1000)]
+    for (_, name), start, end in zip(chapters, starts, ends, strict=True):
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={max(end, start)}",
+                  f"title={escape(name)}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_cue_sheet(path: str | Path, sheet: dict[str, object]) -> Path:
+    """Write the cue sheet JSON beside the track; returns its path."""
+    target = cue_sheet_path(path)
+    target.write_text(json.dumps(sheet, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
