@@ -85,7 +85,7 @@ def session_events(ratings: Sequence[int] = (7, 8, 3), *, stop: bool = True,
 def record(folder: Path, events: Sequence[LogEvent], *, store_transcripts: bool = False,
            started_days_ago: float | None = None) -> int:
     """Record one session through the recorder's public API; returns its id."""
-    recorder = SessionRecorder.open(folder, store_transcripts=store_transcripts)
+    recorder = SessionRecorder.open(data_dir=folder, store_transcripts=store_transcripts)
     start = events[0].fields
     session_id = recorder.begin(str(start["script"]), str(start["mode"]))
     for event in events:

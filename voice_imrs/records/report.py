@@ -310,8 +310,9 @@ def _chart_html(chart: Chart, level: int, anchor: str) -> str:
              f'<h{level} id="{anchor}">{e(chart.title)}</h{level}>']
     if chart.png is not None:
         data = base64.b64encode(chart.png).decode("ascii")
-        parts.append(f'<figure><img src="data:image/png;base64,{data}" alt="{e(chart.alt)}">'
-                     f"<figcaption>{e(chart.alt)}</figcaption></figure>")
+        # The description lives in alt only: a visible caption repeating it would be read
+        # twice by a screen reader; sighted readers have the table just below.
+        parts.append(f'<p><img src="data:image/png;base64,{data}" alt="{e(chart.alt)}"></p>')
     else:
         parts.append(f"<p>{e(chart.note)}</p>")
     if chart.rows:

@@ -70,6 +70,11 @@ def data_dir() -> Path:
     return Path(user_data_dir(APP_NAME))
 
 
+def resolve_data_dir(given: Path | str | None = None) -> Path:
+    """``given`` as a Path, or the default data folder when it is None."""
+    return Path(given).expanduser() if given is not None else data_dir()
+
+
 def database_path(folder: Path | None = None) -> Path:
     return (folder or data_dir()) / DB_NAME
 
@@ -177,8 +182,9 @@ class RecordStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, folder: Path | str | None = None) -> RecordStore:
-        where = Path(folder) if folder is not None else data_dir()
+    def open(cls, data_dir: Path | str | None = None) -> RecordStore:
+        """Open the record in ``data_dir`` (default: the user's data folder)."""
+        where = resolve_data_dir(data_dir)
         return cls(open_database(where), where)
 
     def close(self) -> None:
@@ -335,9 +341,10 @@ class SessionRecorder(RecordStore):
         self._seq = 0
 
     @classmethod
-    def open(cls, folder: Path | str | None = None, *,
+    def open(cls, data_dir: Path | str | None = None, *,
              store_transcripts: bool = False) -> SessionRecorder:
-        where = Path(folder) if folder is not None else data_dir()
+        """Open for recording; ``store_transcripts`` comes from the profile (default off)."""
+        where = resolve_data_dir(data_dir)
         return cls(open_database(where), where, store_transcripts=store_transcripts)
 
     def begin(self, script: str, mode: str) -> int:
@@ -461,13 +468,13 @@ def _process_alive(pid: int | None, boot_id: str | None, proc_start: int | None)
     return proc_start is None or _proc_start(pid) == proc_start
 
 
-def recover_killed_sessions(folder: Path | str | None = None) -> list[SessionSummary]:
+def recover_killed_sessions(data_dir: Path | str | None = None) -> list[SessionSummary]:
     """At start-up: mark every session whose process died without an end as ``killed``.
 
     Returns those sessions (now marked); a non-empty list means the last session was cut off
     and the runner offers a short grounding before anything else.
     """
-    with RecordStore.open(folder) as store:
+    with RecordStore.open(data_dir) as store:
         found = store.unfinished_sessions()
         for summary in found:
             store.mark_killed(summary.id)
