@@ -44,14 +44,27 @@ def _run(listener: IntentListener, blocks: int, expect=NOTHING) -> list[Heard]: 
     return heard
 
 
-def test_stop_in_a_partial_fires_at_once_and_resets() -> None:
+def test_stop_in_a_partial_fires_once_it_held_and_resets() -> None:
     recognizer = ScriptedRecognizer([[], [Hypothesis("please", False)],
-                                     [Hypothesis("please stop", False)], []])
+                                     [Hypothesis("please stop", False)]])
     assert isinstance(recognizer, Recognizer)
-    listener = IntentListener(recognizer, vad=False)
-    heard = _run(listener, 4)
-    assert heard == [Heard(Intent("stop", None, "please stop"), 0.06)]
+    listener = IntentListener(recognizer, vad=False, stop_hold_s=0.1)
+    heard = _run(listener, 12)
+    # seen at 0.06 s, held 0.1 s (the hold), decided at 0.16 s, before any final
+    assert heard == [Heard(Intent("stop", None, "please stop"), 0.16)]
     assert recognizer.resets == 1
+
+
+def test_by_default_a_stop_partial_fires_on_the_same_block() -> None:
+    recognizer = ScriptedRecognizer([[], [Hypothesis("stop", False)]])
+    heard = _run(IntentListener(recognizer, vad=False), 3)
+    assert [(h.intent.kind, h.t) for h in heard] == [("stop", 0.04)]
+
+
+def test_a_flickering_stop_partial_does_not_count() -> None:
+    recognizer = ScriptedRecognizer([[Hypothesis("stop", False)], [Hypothesis("four", False)],
+                                     [], [], [], [], [], [Hypothesis("four", True)]])
+    assert _run(IntentListener(recognizer, vad=False, stop_hold_s=0.1), 10) == []
 
 
 def test_answers_come_from_finals_and_only_when_expected() -> None:
@@ -73,8 +86,9 @@ def test_commands_count_in_every_state_and_unknown_only_when_an_answer_is_expect
 
 
 def test_configured_stop_words_in_any_script() -> None:
-    recognizer = ScriptedRecognizer([[Hypothesis("halt", False)], [Hypothesis("멈춰", False)]])
-    listener = IntentListener(recognizer, stop_words=("halt", "멈춰"), vad=False)
+    recognizer = ScriptedRecognizer([[Hypothesis("halt", False)], [Hypothesis("멈춰", True)]])
+    listener = IntentListener(recognizer, stop_words=("halt", "멈춰"), vad=False,
+                              stop_hold_s=0.0)
     assert [h.intent.kind for h in _run(listener, 2)] == ["stop", "stop"]
 
 

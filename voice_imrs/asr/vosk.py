@@ -10,8 +10,10 @@ dropped. A model path is always explicit: without one, vosk tries to download a 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -48,10 +50,29 @@ def load_model(path: str) -> Any:
     vosk.SetLogLevel(-2)
     model_dir = check_model_dir(path)
     try:
-        return vosk.Model(str(model_dir))
+        with _quiet_native_stderr():
+            return vosk.Model(str(model_dir))
     except Exception as error:  # vosk raises a bare Exception when the model is broken
         raise ModelError(f"The Vosk model in {str(model_dir)!r} could not be loaded ({error}).",
                          hint=DOWNLOAD_HINT) from None
+
+
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 for a moment.
+
+    Kaldi prints its own multi-line ERROR on a broken model whatever the log level, and
+    the user should see only our one sentence.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class VoskRecognizer:
