@@ -286,6 +286,9 @@ class _Checker:
                                                            getattr(s, "name", None)) if v}
         self.check_ids()
         self.check_targets(known_ids | set(self.ids))
+        # A graph with doubled ids or dangling targets gives false "unreachable" reports:
+        # those problems are reported first, the graph checks once they are fixed.
+        complete = complete and not self.problems
         for step in self.script.steps:
             if isinstance(step, RepeatUntil):
                 self.check_repeat(step, setters)
