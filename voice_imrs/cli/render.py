@@ -78,10 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
 class ProgressBar:
     """A one-line progress bar on standard error (redrawn in place on a terminal)."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.label, self.stream, self.width = label, stream, width
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label, self.width = label, width
+        self.stream = stream or sys.stderr
         self._shown = -1
-        self._terminal = stream.isatty()
+        self._terminal = self.stream.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         share = done / total if total else 1.0

@@ -64,28 +64,43 @@ def write_audio(path: str | Path, audio: PCM, rate: int, title: str = "",
     AudioSegment.converter = ffmpeg
     segment = AudioSegment(data=audio.astype("<i2").tobytes(), sample_width=2,
                            frame_rate=rate, channels=1)
-    tags = {"title": title} if title else None
+    tags: dict[str, str] = {"title": title} if title else {}
     bitrate = "96k" if fmt == "mp3" else None
     parameters = ["-q:a", "4"] if fmt == "ogg" else None
-    if not chapters:
-        segment.export(str(path), format=fmt, bitrate=bitrate, parameters=parameters, tags=tags)
+    if fmt == "ogg":
+        # Ogg chapters are Vorbis comments (CHAPTER001=00:00:01.000, CHAPTER001NAME=...),
+        # so they ride along with the tags in the one encoding pass.
+        tags.update(_vorbis_chapters(chapters))
+    if fmt == "ogg" or not chapters:
+        segment.export(str(path), format=fmt, bitrate=bitrate, parameters=parameters,
+                       tags=tags or None)
         return path
     with tempfile.TemporaryDirectory(prefix="voice-imrs-") as folder:
         plain = Path(folder) / f"plain.{fmt}"
-        segment.export(str(plain), format=fmt, bitrate=bitrate, parameters=parameters, tags=tags)
+        segment.export(str(plain), format=fmt, bitrate=bitrate, tags=tags or None)
         metadata = Path(folder) / "chapters.txt"
         metadata.write_text(_ffmetadata(title, chapters, len(audio) / rate), encoding="utf-8")
-        # A second pass copies the encoded audio and adds the chapters: pydub's single
-        # ffmpeg call has no place for a second (metadata) input.
+        # MP3 chapters (ID3 CHAP frames) come from an ffmetadata file: a second pass copies
+        # the encoded audio and adds them, as pydub's one ffmpeg call takes a single input.
         done = subprocess.run([ffmpeg, "-y", "-v", "error", "-i", str(plain), "-i", str(metadata),
                                "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
-                               "-codec", "copy", str(path)],
+                               "-codec", "copy", "-id3v2_version", "4", str(path)],
                               capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise AudioFormatError(f"ffmpeg could not write {str(path)!r}: "
                                    f"{done.stderr.strip().splitlines()[-1:]}.",
                                    hint="Try a .wav file instead.")
     return path
+
+
+def _vorbis_chapters(chapters: Chapters) -> dict[str, str]:
+    tags = {}
+    for number, (start, name) in enumerate(chapters, start=1):
+        hours, rest = divmod(start, 3600)
+        minutes, seconds = divmod(rest, 60)
+        tags[f"CHAPTER{number:03d}"] = f"{int(hours):02d}:{int(minutes):02d}:{seconds:06.3f}"
+        tags[f"CHAPTER{number:03d}NAME"] = name
+    return tags
 
 
 def _ffmetadata(title: str, chapters: Chapters, duration_s: float) -> str:

@@ -41,9 +41,9 @@ class LineReader:
     process (or at the end of the input).
     """
 
-    def __init__(self, stream: TextIO = sys.stdin) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self._lines: queue.Queue[str | None] = queue.Queue()
-        self._stream = stream
+        self._stream = stream or sys.stdin
         self._thread = threading.Thread(target=self._read, name="stdin-lines", daemon=True)
         self._thread.start()
 
@@ -140,12 +140,12 @@ class PromptRecorder:
 
     def __init__(self, open_source: Callable[[], AudioSource], max_seconds: float = 60.0,
                  silence_after_s: float = 1.5, lines: LineReader | None = None,
-                 out: TextIO = sys.stdout) -> None:
+                 out: TextIO | None = None) -> None:
         self.open_source = open_source
         self.max_seconds = max_seconds
         self.silence_after_s = silence_after_s
         self.lines = lines or LineReader()
-        self.out = out
+        self.out = out or sys.stdout
 
     def say(self, text: str, end: str = "\n") -> None:
         self.out.write(text + end)
