@@ -193,3 +193,12 @@ def test_validate_command_missing_file() -> None:
     done = _cli("validate", "does-not-exist.toml")
     assert done.returncode == 3 and "no such file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_list_command_prints_one_plain_line_per_script() -> None:
+    done = _cli("list")
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == len(builtin_scripts())
+    assert "safe_place: Safe place, about 3 minutes, homework." in lines
+    assert any(line.startswith("imrs_session:") and "therapist" in line for line in lines)

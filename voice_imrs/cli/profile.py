@@ -12,6 +12,8 @@ import json
 import sys
 from typing import TextIO
 
+from voice_imrs.core.profile import Profile
+
 #: (key, question) asked by ``setup``, in order.
 SETUP_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("name", "What name would you like the voice to use for you? Leave empty for none"),
@@ -102,7 +104,7 @@ def _ask(question: str, current: str, stdin: TextIO, stdout: TextIO) -> str | No
     return line.strip()
 
 
-def setup_conversation(profile, stdin: TextIO, stdout: TextIO):  # noqa: ANN001, ANN201
+def setup_conversation(profile: Profile, stdin: TextIO, stdout: TextIO) -> Profile:
     """Ask ``SETUP_QUESTIONS``; the profile with the answers (pure apart from the streams)."""
     from voice_imrs.core.profile import with_value
     from voice_imrs.errors import ProfileError
