@@ -80,20 +80,45 @@ class BackgroundBed:
     def next_block(self, n: int) -> PCM:
         """The next ``n`` samples of the loop at the current volume."""
         with self._lock:
-            length = len(self._loop)
-            indexes = (self._position + np.arange(n)) % length
-            self._position = (self._position + n) % length
+            start_at = self._position
+            self._position = (self._position + n) % len(self._loop)
             start, end = self._applied, self._volume
             self._applied = end
         if start == end == 0.0:
             return np.zeros(n, np.int16)
-        gain = np.full(n, end, np.float32) if start == end else np.linspace(
-            start, end, n, dtype=np.float32)
-        return _to_pcm(self._loop[indexes] * gain)
+        block = self._take(start_at, n)
+        if start == end:
+            block *= end
+        else:
+            block *= np.linspace(start, end, n, dtype=np.float32)
+        return _to_pcm(block)
+
+    def _take(self, position: int, n: int) -> np.ndarray:
+        """``n`` samples of the loop from ``position`` on, wrapping (slices, no index array:
+        a whole rendered track's bed is one call).
+        """
+        out = np.empty(n, np.float32)
+        filled = 0
+        while filled < n:
+            part = self._loop[position:position + n - filled]
+            out[filled:filled + len(part)] = part
+            filled += len(part)
+            position = 0
+        return out
 
     def render(self, seconds: float) -> PCM:
         """``seconds`` of the bed at the current volume (for rendered tracks)."""
         return self.next_block(int(round(seconds * self.rate)))
+
+    def render_float(self, n: int) -> np.ndarray:
+        """``n`` samples as float32 in -1..1 at the current volume (a track's whole bed)."""
+        with self._lock:
+            start_at = self._position
+            self._position = (self._position + n) % len(self._loop)
+            self._applied = self._volume
+        block = self._take(start_at, n)
+        block *= self._volume
+        return block
 
 
 def mix(voice_block: PCM, bed_block: PCM) -> PCM:
@@ -105,19 +130,20 @@ def mix(voice_block: PCM, bed_block: PCM) -> PCM:
     return _to_pcm(soft_limit(total))
 
 
-def soft_limit(samples: np.ndarray) -> np.ndarray:
+def soft_limit(samples: np.ndarray, in_place: bool = False) -> np.ndarray:
     """Float samples bent smoothly into -1..1: unchanged below the knee, never past 1.
 
     Per sample and without memory, so it works the same on live blocks and whole tracks.
+    ``in_place`` changes ``samples`` itself (no copy of a long track).
     """
-    magnitude = np.abs(samples)
-    over = magnitude > LIMIT_KNEE
-    if not np.any(over):
+    over = np.flatnonzero(np.abs(samples) > LIMIT_KNEE)
+    if len(over) == 0:
         return samples
     room = 1.0 - LIMIT_KNEE
-    bent = LIMIT_KNEE + room * np.tanh((magnitude[over] - LIMIT_KNEE) / room)
-    out = samples.copy()
-    out[over] = np.sign(samples[over]) * bent * 0.999
+    peaks = samples[over]
+    bent = LIMIT_KNEE + room * np.tanh((np.abs(peaks) - LIMIT_KNEE) / room)
+    out = samples if in_place else samples.copy()
+    out[over] = np.sign(peaks) * bent * 0.999
     return out
 
 

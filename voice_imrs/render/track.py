@@ -345,8 +345,12 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
         mixed[start:start + len(bell)] += bell.astype(np.float32) / 32768.0 * BELL_GAIN
     if background:
         bed = BackgroundBed(background, rate, background_volume)
-        mixed += bed.render(total / rate)[:total].astype(np.float32) / 32768.0
-    audio = np.clip(np.round(soft_limit(mixed) * 32767.0), -32768, 32767).astype(np.int16)
+        mixed += bed.render_float(total)
+    # In place from here: a long session's track is tens of megabytes per copy.
+    mixed = soft_limit(mixed, in_place=True)
+    mixed *= 32767.0
+    np.round(mixed, out=mixed)
+    audio = np.clip(mixed, -32768, 32767, out=mixed).astype(np.int16)
     bells = [{"name": name, "time_s": round(start / rate, 3)} for start, name in rings]
     return Track(audio, rate, cues, bells)
 
