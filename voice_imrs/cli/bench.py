@@ -1,4 +1,8 @@
-"""Commands of this group (not built yet)."""
+"""``voice-imrs bench recognition|resources|barge-in``: measurements, JSON summary last.
+
+The benchmark modules (``voice_imrs.bench``) are imported inside the handlers, so that
+``voice-imrs --help`` does not load numpy models, PocketSphinx or SpeechRecognition.
+"""
 
 from __future__ import annotations
 
@@ -6,4 +10,63 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    """Add this module's commands (none yet)."""
+    """Add ``bench`` with its subcommands."""
+    bench = subparsers.add_parser("bench", help="benchmarks (recognition, resources, barge-in)")
+    sub = bench.add_subparsers(dest="bench", metavar="BENCHMARK")
+
+    recognition = sub.add_parser(
+        "recognition", help="per-intent rates on real recordings, next to the peer")
+    recognition.add_argument("--manifest", help="manifest.csv of the clips (default: the dev "
+                             "recordings in tests/data/speech/dev)")
+    recognition.add_argument("--recognizer", default="keyword",
+                             help="recognizer to measure (default keyword)")
+    recognition.add_argument("--split", default="heldout",
+                             choices=("heldout", "all", "training"),
+                             help="held-out speakers only (default), every clip, or the "
+                                  "training speakers (for tuning)")
+    recognition.add_argument("--no-peer", action="store_true",
+                             help="skip the SpeechRecognition peer")
+    recognition.set_defaults(handler=recognition_command)
+
+    resources = sub.add_parser("resources", help="CPU and memory of each recognizer while "
+                               "listening (one child process each)")
+    resources.add_argument("--recognizer", action="append", metavar="NAME",
+                           help="measure only this one (repeatable; default: pocketsphinx, "
+                                "keyword, vosk)")
+    resources.add_argument("--seconds", type=float, default=30.0,
+                           help="seconds of real-time audio per recognizer (default 30)")
+    resources.set_defaults(handler=resources_command)
+
+    barge_in = sub.add_parser("barge-in", help="end of a spoken stop to output silence, over "
+                              "real sound-device streams, next to the peer")
+    barge_in.add_argument("--trials", type=int, default=50)
+    barge_in.add_argument("--recognizer", default=None, help="recognizer (default: the default)")
+    barge_in.set_defaults(handler=barge_in_command)
+    bench.set_defaults(handler=lambda args: bench.print_help() or 2)
+
+
+def recognition_command(args: argparse.Namespace) -> int:
+    from voice_imrs.bench import recognition
+
+    recognition.run(args.manifest or recognition.DEFAULT_MANIFEST, args.recognizer, args.split,
+                    peer=not args.no_peer)
+    return 0
+
+
+def resources_command(args: argparse.Namespace) -> int:
+    from voice_imrs.bench import resources
+
+    names = tuple(args.recognizer) if args.recognizer else resources.DEFAULT_RECOGNIZERS
+    if args.seconds <= 0:
+        from voice_imrs.errors import VoiceImrsError
+
+        raise VoiceImrsError(f"--seconds must be positive, not {args.seconds:g}.",
+                             hint="For example: --seconds 30")
+    resources.run(names, args.seconds)
+    return 0
+
+
+def barge_in_command(args: argparse.Namespace) -> int:
+    from voice_imrs.bench import barge_in  # type: ignore[attr-defined]
+
+    return int(barge_in.run(args))

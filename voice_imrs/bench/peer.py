@@ -1,0 +1,53 @@
+"""The peer a user would otherwise pick: the SpeechRecognition library over PocketSphinx.
+
+Used as its documentation shows, on the same clips as ours: ``recognize_sphinx`` with
+``keyword_entries=[("stop", 1e-20)]`` to spot the stop word, and plain ``recognize_sphinx``
+(its default English language model) for answers, whose text is then read by the same
+intent interpreter as ours. It builds a decoder per call (about 0.3 s a clip here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from voice_imrs.ports import ASR_RATE, PCM
+
+STOP_KEYWORDS = (("stop", 1e-20),)
+
+
+@dataclass(frozen=True)
+class PeerResult:
+    """What the peer made of one clip: keyword-spotting text and free text ("" = nothing)."""
+
+    keywords: str
+    text: str
+
+
+class SpeechRecognitionPeer:
+    """SpeechRecognition 3.x ``Recognizer`` with its PocketSphinx back end."""
+
+    def __init__(self) -> None:
+        import speech_recognition as sr
+
+        self._sr = sr
+        self._recognizer = sr.Recognizer()
+
+    def _recognize(self, audio: PCM, **options: Any) -> str:
+        data = self._sr.AudioData(audio.astype("<i2").tobytes(), ASR_RATE, 2)
+        try:
+            return str(self._recognizer.recognize_sphinx(data, **options)).strip().lower()
+        except self._sr.UnknownValueError:
+            return ""
+
+    def keywords(self, audio: PCM) -> str:
+        """Keyword spotting of "stop": the spotted words, "" when none."""
+        return self._recognize(audio, keyword_entries=list(STOP_KEYWORDS))
+
+    def text(self, audio: PCM) -> str:
+        """Plain recognition with the default language model."""
+        return self._recognize(audio)
+
+    def hear(self, audio: PCM, free_text: bool = True) -> PeerResult:
+        """Both readings of one clip (free text only when asked: it costs a decoder)."""
+        return PeerResult(self.keywords(audio), self.text(audio) if free_text else "")
