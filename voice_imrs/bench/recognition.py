@@ -303,7 +303,10 @@ def recognizer_factory(name: str) -> tuple[Callable[[], Recognizer], float | Non
         from voice_imrs.asr.keyword_net import CONFIRM_BELOW
 
         return (lambda: make_recognizer(name)), CONFIRM_BELOW
-    make_recognizer(name)  # fails early, with the list of names, when unknown
+    if name not in RECOGNIZERS:
+        from voice_imrs.errors import UnknownChoiceError
+
+        raise UnknownChoiceError("recognizer", name, sorted({*RECOGNIZERS, "keyword"}))
     return (lambda: make_recognizer(name)), None
 
 

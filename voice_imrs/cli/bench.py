@@ -67,6 +67,11 @@ def resources_command(args: argparse.Namespace) -> int:
 
 
 def barge_in_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import barge_in  # type: ignore[attr-defined]
+    try:
+        from voice_imrs.bench import barge_in  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        from voice_imrs.errors import VoiceImrsError
 
+        raise VoiceImrsError("The barge-in benchmark is not part of this version yet.",
+                             hint="Use bench recognition or bench resources.") from None
     return int(barge_in.run(args))
