@@ -15,7 +15,7 @@ from voice_imrs.errors import ModelError, UnknownChoiceError
 from voice_imrs.ports import Recognizer
 
 RecognizerFactory = Callable[[str | None, tuple[str, ...]], Recognizer]
-DEFAULT_RECOGNIZER = "pocketsphinx"
+DEFAULT_RECOGNIZER = "keyword"
 APP_NAME = "voice-imrs"
 
 
@@ -38,7 +38,14 @@ def _keyboard(model: str | None, stop_words: tuple[str, ...]) -> Recognizer:
     return KeyboardRecognizer()
 
 
+def _keyword(model: str | None, stop_words: tuple[str, ...]) -> Recognizer:
+    from voice_imrs.asr.keyword_net import KeywordNetRecognizer
+
+    return KeywordNetRecognizer(model) if model else KeywordNetRecognizer()
+
+
 RECOGNIZERS: dict[str, RecognizerFactory] = {
+    "keyword": _keyword,
     "pocketsphinx": _pocketsphinx,
     "vosk": _vosk,
     "keyboard": _keyboard,

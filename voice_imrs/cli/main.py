@@ -8,9 +8,14 @@ code. Command modules import heavy packages only inside their handlers, so that
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
+
+# One BLAS thread: the keyword recognizer's small matrices run slower, not faster, on
+# several, and a listening session must stay within a few percent of one core.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
 import sys
 import traceback
 from collections.abc import Sequence

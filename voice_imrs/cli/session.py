@@ -51,8 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def _listening_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--recognizer", default="pocketsphinx",
-                        help="pocketsphinx (default), vosk or keyboard")
+    parser.add_argument("--recognizer", default="keyword",
+                        help="keyword (default), pocketsphinx, vosk or keyboard")
     parser.add_argument("--model", help="Vosk model directory")
     parser.add_argument("--profile", type=Path, help="profile file (default: your profile)")
 

@@ -48,6 +48,7 @@ from voice_imrs.core.messages import (
 from voice_imrs.core.safety import (
     EYES_GROUNDING,
     GROUNDING_CHECK,
+    GROUNDING_CHOICE,
     GROUNDING_CLOSE,
     GROUNDING_HIGH,
     GROUNDING_NOINPUT,
@@ -566,6 +567,9 @@ def _answer(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
     if isinstance(step, AskChoice) and intent.kind == "choice":
         option = next(o for o in step.options if o.value == intent.value)
         state = _set(state, **({step.var: option.value} if step.var else {}))
+        if step.id == GROUNDING_CHOICE and option.value != "end":
+            # Going on after a stop: a later natural end counts as completed.
+            state = replace(state, stopped=False)
         return _go(plan, state, step, option.goto, [log], f"choice {option.value}")
     return state, []
 

@@ -26,7 +26,7 @@ from voice_imrs.session.runner import Observers, SessionRunner
 class LiveOptions:
     """The command line's choices for a live session."""
 
-    recognizer: str = "pocketsphinx"
+    recognizer: str = "keyword"
     model: str | None = None
     input_device: str | None = None
     output_device: str | None = None

@@ -31,7 +31,7 @@ class SimulationResult:
 
 
 def simulate(script: Script, scenario: Scenario, profile: Profile, *,
-             out_wav: Path | None = None, recognizer: str = "pocketsphinx",
+             out_wav: Path | None = None, recognizer: str = "keyword",
              model: str | None = None, tts: str = "auto", realtime: bool = False,
              observers: list[Callable[[LogEvent], None]] | None = None,
              speech: parts.Speech | None = None, listener: object | None = None,

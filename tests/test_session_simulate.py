@@ -1,0 +1,128 @@
+"""Whole sessions through ``simulate``: real espeak-ng speech, the default recognizer, and
+real human recordings from the dev set as the client's voice."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine_driver import calm_answer, drive
+from voice_imrs.core import engine
+from voice_imrs.core.events import is_grounding_step
+from voice_imrs.core.intents import Intent
+from voice_imrs.core.messages import Heard
+from voice_imrs.core.profile import Profile
+from voice_imrs.script_files import builtin_scripts
+
+DEV = Path(__file__).parent / "data" / "speech" / "dev"
+
+
+def simulate(tmp_path: Path, scenario: str, script: str = "safe_place", *extra: str):
+    client = tmp_path / "client.toml"
+    client.write_text(scenario.replace("DEV", str(DEV)))
+    out = tmp_path / "session.wav"
+    result = subprocess.run([sys.executable, "-m", "voice_imrs", "simulate", script, "--client",
+                             str(client), "--out", str(out), *extra],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return events, out
+
+
+def grounded_end(events):
+    steps = [e["step"] for e in events if e["event"] == "step"]
+    assert events[-1]["event"] == "session_end"
+    return any(is_grounding_step(s) for s in steps[-4:])
+
+
+def test_high_rating_from_a_recording_leads_to_grounding(tmp_path):
+    events, out = simulate(tmp_path, f"""
+[[reply]]
+audio = "DEV/fsdd_eight_george_9.wav"
+[[reply]]
+audio = "DEV/sc1_yes_b87bdb22_1.wav"
+[[reply]]
+audio = "DEV/sc1_two_b87bdb22_1.wav"
+[[reply]]
+text = "end"
+""")
+    ratings = [e["value"] for e in events if e["event"] == "rating"]
+    assert ratings[0] == 8
+    assert any(e["event"] == "confirm" for e in events)  # low confidence: asked first
+    steps = [e["step"] for e in events if e["event"] == "step"]
+    after_rating = steps[steps.index("rating_start") + 1]
+    assert is_grounding_step(after_rating)  # the script's own grounding, or the engine's
+    assert grounded_end(events)
+    assert out.stat().st_size > 100_000
+
+
+def test_stop_mid_sentence_interrupts_and_ends_grounded(tmp_path):
+    events, _ = simulate(tmp_path, """
+[[reply]]
+audio = "DEV/sc1_two_b87bdb22_1.wav"
+[[barge_in]]
+step = "place"
+after_s = 1.5
+audio = "DEV/sc2_stop_0fa1e7a9_0.wav"
+[[reply]]
+audio = "DEV/sc1_two_b87bdb22_1.wav"
+[[reply]]
+text = "end"
+""")
+    names = [(e["event"], e["step"]) for e in events]
+    assert ("interrupted", "place") in names
+    place_start = next(e["t"] for e in events if e["event"] == "say_start" and e["step"] == "place")
+    stop = next(e for e in events if e["event"] == "intent" and e["intent"] == "stop")
+    assert 1.5 < stop["t"] - place_start < 3.0  # heard during the word, not at a pause
+    assert events[-1]["reason"] == "stopped" and grounded_end(events)
+
+
+def test_silence_escalates_then_grounds(tmp_path):
+    events, _ = simulate(tmp_path, """
+[[reply]]
+silence_s = 60
+""")
+    counts = [e["count"] for e in events if e["event"] == "noinput"]
+    assert counts[:4] == [1, 2, 3, 4]
+    steps = [e["step"] for e in events if e["event"] == "step"]
+    assert "grounding_noinput" in steps
+    assert grounded_end(events)
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scripts()))
+def test_stop_at_a_random_moment_of_every_step_ends_grounded(name):
+    """Property: for every built-in script, a stop at any awaited moment grounds."""
+    script = builtin_scripts()[name]
+    plan = engine.Plan.of(script)
+    variables = Profile().variables()
+    calm = drive(plan, variables=variables)
+    assert calm.reason == "completed"
+    turns = len(calm.actions)
+    rng = random.Random(name)
+    for at in sorted(rng.sample(range(1, max(2, turns)), min(25, turns - 1))):
+        run = drive(plan, inject=lambda turn, a, at=at: Heard(Intent("stop")) if turn == at
+                    else None, answer=calm_answer, variables=variables)
+        steps = run.steps()
+        assert run.reason in ("completed", "stopped"), (name, at)
+        if any(log.event == "interrupted" for log in run.logs):
+            assert "grounding_stop" in steps or "grounding_close" in steps
+        last_stop = max((i for i, log in enumerate(run.logs) if log.event == "interrupted"),
+                        default=0)
+        later = [log.step for log in run.logs[last_stop:] if log.event == "step"]
+        assert any(is_grounding_step(s) for s in later), (name, at, later)
+
+
+def test_demo_runs_without_sound_hardware(tmp_path):
+    out = tmp_path / "demo.wav"
+    result = subprocess.run([sys.executable, "-m", "voice_imrs", "demo", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "voice cut off (stop)" in result.stdout
+    assert "session ended" in result.stdout
+    assert out.stat().st_size > 100_000
