@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from engine_driver import calm_answer, drive
+
 from voice_imrs.core import engine
 from voice_imrs.core.events import is_grounding_step
 from voice_imrs.core.intents import Intent
@@ -42,7 +42,7 @@ def grounded_end(events):
 
 
 def test_high_rating_from_a_recording_leads_to_grounding(tmp_path):
-    events, out = simulate(tmp_path, f"""
+    events, out = simulate(tmp_path, """
 [[reply]]
 audio = "DEV/fsdd_eight_george_9.wav"
 [[reply]]

@@ -32,7 +32,8 @@ class UnknownChoiceError(VoiceImrsError):
 
     def __init__(self, what: str, given: str, choices: Iterable[str]) -> None:
         self.what, self.given, self.choices = what, given, sorted(set(choices))
-        super().__init__(f"Unknown {what} {given!r}.", hint=f"Choose one of: {_choices(self.choices)}.")
+        super().__init__(f"Unknown {what} {given!r}.",
+                         hint=f"Choose one of: {_choices(self.choices)}.")
 
 
 class ScriptError(VoiceImrsError):

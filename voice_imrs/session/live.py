@@ -104,7 +104,10 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
         observers=Observers(events=observers, captions=options.captions))
     keys = None
     if options.keyboard:
-        keys = KeyReader(lambda text: loop.call_soon_threadsafe(typed.put_nowait, text)).start()
+        def deliver(text: str) -> None:
+            loop.call_soon_threadsafe(typed.put_nowait, text)
+
+        keys = KeyReader(deliver).start()
 
     def on_signal(sig: signal.Signals) -> None:
         # The first Ctrl-C or SIGTERM grounds briefly, then ends. A second one is not

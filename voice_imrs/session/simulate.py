@@ -8,7 +8,7 @@ session's audio clock, so pauses and timers take no wall time unless ``realtime`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ class SimulationResult:
 def simulate(script: Script, scenario: Scenario, profile: Profile, *,
              out_wav: Path | None = None, recognizer: str = "keyword",
              model: str | None = None, tts: str = "auto", realtime: bool = False,
-             observers: list[Callable[[LogEvent], None]] | None = None,
+             observers: Sequence[Callable[[LogEvent], None]] | None = None,
              speech: parts.Speech | None = None, listener: object | None = None,
              fallback: Callable[[Expectation], Reply | None] | None = None) -> SimulationResult:
     """Run ``script`` against the scripted client; return the end reason and the log."""
@@ -59,7 +59,7 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
 
 async def _run(script: Script, client: SimulatedClient, profile: Profile,
                speech: parts.Speech, listener: object, sink: object, result: SimulationResult,
-               observers: list[Callable[[LogEvent], None]]) -> str:
+               observers: Sequence[Callable[[LogEvent], None]]) -> str:
     typed: asyncio.Queue[str] = asyncio.Queue()
     client.typed = typed  # the queue must belong to the running loop
     watchers = Observers(events=[result.events.append, *observers],
