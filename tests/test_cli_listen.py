@@ -99,7 +99,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     _one_clear_line(_listen("--file", str(text)), "notes.wav", "not a PCM WAV")
     _one_clear_line(_listen("--file", str(tmp_path / "absent.wav")), "does not exist")
     _one_clear_line(_listen("--recognizer", "whisper", "--file", str(STOP_CLIP)),
-                    "whisper", "keyboard, pocketsphinx, vosk")
+                    "whisper", "keyboard, keyword, pocketsphinx, vosk")
     _one_clear_line(_listen("--recognizer", "vosk", "--model", str(tmp_path / "no-model"),
                             "--file", str(STOP_CLIP)), "voice-imrs models download")
     broken = tmp_path / "broken-model"

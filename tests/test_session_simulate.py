@@ -126,3 +126,23 @@ def test_demo_runs_without_sound_hardware(tmp_path):
     assert "voice cut off (stop)" in result.stdout
     assert "session ended" in result.stdout
     assert out.stat().st_size > 100_000
+
+
+def test_simulated_session_lands_in_the_record_store(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("VOICE_IMRS_DATA_DIR", str(data))
+    events, _ = simulate(tmp_path, """
+[[reply]]
+audio = "DEV/sc1_two_b87bdb22_1.wav"
+[[reply]]
+audio = "DEV/sc1_two_b87bdb22_1.wav"
+""", "safe_place", "--record")
+    from voice_imrs.records.store import RecordStore
+
+    store = RecordStore.open(data)
+    session = store.last_session()
+    assert session is not None and session.script == "safe_place"
+    assert session.end_reason == events[-1]["reason"]
+    stored = store.events(session.id)
+    assert [e.event for e in stored].count("rating") == [e["event"] for e in events].count("rating")
+    assert all("text" not in e.fields for e in stored if e.event == "intent")
