@@ -77,7 +77,7 @@ def test_stop_then_continue_resumes_the_interrupted_step():
     assert steps.index("grounding_stop") < steps.index("grounding_choice") < len(steps)
     after = steps[steps.index("grounding_choice") + 1:]
     assert after[0] == "b"  # the interrupted step starts again
-    assert run.reason == "stopped"
+    assert run.reason == "completed"  # going on after a stop and finishing completes
 
 
 @pytest.mark.parametrize("value,grounded", [(8, True), (10, True), (7, False), (2, False)])
