@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     voices.add_argument("--tts", default="auto", metavar="NAME",
                         help="synthesizer: " + ", ".join(TTS_CHOICES) + " (default auto)")
     voices.add_argument("--json", action="store_true", help="print JSON instead of text")
+    voices.add_argument("--recorded", metavar="NAME",
+                        help="list a recorded voice's takes (what is missing with --script)")
+    voices.add_argument("--script", metavar="S", help="with --recorded: the script to check")
+    voices.add_argument("--voices-dir", metavar="DIR", help="folder of recorded voices")
     voices.set_defaults(handler=run_voices)
 
     say = subparsers.add_parser("say", help="speak text aloud, or write it to a WAV file")
@@ -71,6 +75,11 @@ def run_devices(args: argparse.Namespace) -> int:
 
 
 def run_voices(args: argparse.Namespace) -> int:
+    if getattr(args, "recorded", None):
+        from voice_imrs.render.takes import list_recorded
+
+        print(list_recorded(args.recorded, args.script, args.voices_dir))
+        return 0
     from voice_imrs.tts.registry import make_synthesizer
 
     synth = make_synthesizer(args.tts)
