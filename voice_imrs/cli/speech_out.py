@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     """Add ``devices``, ``voices`` and ``say``."""
     devices = subparsers.add_parser("devices", help="list sound input and output devices")
     devices.add_argument("--json", action="store_true", help="print JSON instead of text")
+    devices.add_argument("--check", action="store_true",
+                         help="print nothing; exit 0 only if a microphone and a speaker exist")
     devices.set_defaults(handler=run_devices)
 
     voices = subparsers.add_parser("voices", help="list the voices of a speech synthesizer")
@@ -52,6 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 def run_devices(args: argparse.Namespace) -> int:
     from voice_imrs.audio.devices import list_devices
+
+    if args.check:
+        found = list_devices()
+        usable = any(d.input_channels for d in found) and any(d.output_channels for d in found)
+        return 0 if usable else 5
 
     devices = list_devices()
     if args.json:
