@@ -20,9 +20,9 @@ from voice_imrs.ports import ASR_RATE, PCM
 FRAME = ASR_RATE // 100  # 10 ms
 
 
-def _envelope(samples: np.ndarray) -> np.ndarray:
-    usable = len(samples) // FRAME * FRAME
-    frames = samples[:usable].astype(np.float32).reshape(-1, FRAME)
+def _envelope(samples: np.ndarray, frame: int = FRAME) -> np.ndarray:
+    usable = len(samples) // frame * frame
+    frames = samples[:usable].astype(np.float32).reshape(-1, frame)
     return np.log10(np.mean(frames * frames, axis=1) + 1.0)
 
 
@@ -44,9 +44,12 @@ class EchoGate:
         self._mic: deque[float] = deque([0.0] * self.window, maxlen=self.window)
         self.gated_blocks = 0
 
-    def played(self, block16k: PCM) -> None:
-        """Tell the gate what was just sent to the speaker (16 kHz)."""
-        self._out.extend(_envelope(block16k).tolist())
+    def played(self, block: PCM, rate: int = ASR_RATE) -> None:
+        """Tell the gate what was just sent to the speaker, at the speaker's rate.
+
+        Only 10 ms frame energies are kept, so no resampling is needed on this hot path.
+        """
+        self._out.extend(_envelope(block, rate // 100).tolist())
 
     def filter(self, mic_block: PCM) -> PCM:
         """The microphone block, or silence of the same length when it is only echo."""

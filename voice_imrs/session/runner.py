@@ -257,10 +257,7 @@ class SessionRunner:
         block = np.clip(out, -32768, 32767).astype(np.int16)
         self.sink.write(block)
         if self.gate is not None:
-            from voice_imrs.audio.wav import resample
-
-            self.gate.played(resample(block, self.sink.sample_rate, ASR_RATE)
-                             if self.sink.sample_rate != ASR_RATE else block)
+            self.gate.played(block, self.sink.sample_rate)
         if finished:
             self._playing = None
             self._apply(SpeechDone())
