@@ -37,7 +37,7 @@ class LiveOptions:
     captions: Callable[[str], None] | None = None
 
 
-class _MicrophoneBlocks:
+class MicrophoneBlocks:
     """Moves blocks from a blocking ``AudioSource`` on a thread into the event loop."""
 
     def __init__(self, source: AudioSource, loop: asyncio.AbstractEventLoop) -> None:
@@ -93,7 +93,7 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
                    listener: object, sink: AudioSink, source: AudioSource) -> str:
     loop = asyncio.get_running_loop()
     typed: asyncio.Queue[str] = asyncio.Queue()
-    mic = _MicrophoneBlocks(source, loop)
+    mic = MicrophoneBlocks(source, loop)
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
         renderer=speech.renderer,  # type: ignore[arg-type]
