@@ -45,6 +45,10 @@ from voice_imrs.session.echo_gate import EchoGate
 
 BLOCK = ASR_RATE // 50  # 20 ms of microphone audio per tick
 TICK_S = BLOCK / ASR_RATE
+#: A sound device is kept this far ahead rather than sent one block per tick: a tick then
+#: never waits for the speaker, so a backlog of microphone blocks (a stalled callback, a
+#: slow moment) is worked off at once instead of delaying every later stop by as much.
+OUTPUT_AHEAD_S = 0.04
 
 
 class IntentSource(Protocol):
@@ -237,6 +241,18 @@ class SessionRunner:
             self.renderer.prefetch(text, replace(self.voice, rate_wpm=self.state.rate_wpm))
 
     def _play_block(self) -> None:
+        """Top the output up: one block per tick on a file or null sink (their clock is
+        ours), as many as keep a sound device ``OUTPUT_AHEAD_S`` ahead otherwise.
+        """
+        queued = getattr(self.sink, "queued_s", None)
+        if queued is None:
+            self._play_one_block()
+            return
+        while queued < OUTPUT_AHEAD_S and self.reason is None:
+            self._play_one_block()
+            queued += TICK_S
+
+    def _play_one_block(self) -> None:
         n = self._out_block
         out = np.zeros(n, np.float32)
         playing = self._playing
@@ -297,7 +313,7 @@ class SessionRunner:
             guard += 1
             self.t += TICK_S
             self.listener.feed(silent, engine.expectation(self.plan, self.state))
-            self._play_block()
+            self._play_one_block()  # the sink's pace is the clock now
             self._check_deadline()
             if self._listening and self.reason is None:  # nobody can answer any more
                 self._listening = False
