@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                               "real sound-device streams, next to the peer")
     barge_in.add_argument("--trials", type=int, default=50)
     barge_in.add_argument("--recognizer", default=None, help="recognizer (default: the default)")
+    barge_in.add_argument("--no-peer", action="store_true",
+                          help="skip the SpeechRecognition peer")
     barge_in.set_defaults(handler=barge_in_command)
     bench.set_defaults(handler=lambda args: bench.print_help() or 2)
 
@@ -67,11 +69,6 @@ def resources_command(args: argparse.Namespace) -> int:
 
 
 def barge_in_command(args: argparse.Namespace) -> int:
-    try:
-        from voice_imrs.bench import barge_in  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        from voice_imrs.errors import VoiceImrsError
+    from voice_imrs.bench import barge_in
 
-        raise VoiceImrsError("The barge-in benchmark is not part of this version yet.",
-                             hint="Use bench recognition or bench resources.") from None
-    return int(barge_in.run(args))
+    return barge_in.run(args)

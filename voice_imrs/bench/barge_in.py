@@ -1,0 +1,540 @@
+"""``voice-imrs bench barge-in``: from the end of a spoken "stop" to silence on the output.
+
+Everything runs on real sound-device streams, on the virtual PulseAudio device of
+``scripts/virtual-audio.sh`` (the one already running, or one started for the run):
+
+- the session under test is ``SessionRunner`` put together as ``voice-imrs run`` does it
+  (default recognizer, espeak-ng, echo gate), playing a long prompt into the default
+  output ``speaker`` and listening to the default input ``mic``;
+- an injector stream plays a held-out recording of "stop" into ``mic_feed``, which is what
+  ``mic`` hears (the headphones case: the microphone does not hear the prompt);
+- two observer streams record ``mic`` (the word as the session hears it) and
+  ``speaker.monitor`` (what the session plays). Both stamp each block with its arrival
+  time in the same way, so their capture latency cancels out of the difference.
+
+The word ends where the clip's energy last rises above -20 dB of its peak (room noise
+in the recordings reaches -30 dB; an early word end only lengthens the measured time); the output is
+silent after its last sample above ``SOUND_LEVEL``. After the abort, the sink wrapper drops
+what the session writes next (the grounding that always follows a stop), so any sound after
+the cut is what the device still held. ``decision_ms`` is the abort call itself.
+
+The peer is SpeechRecognition as its documentation shows it: ``listen()`` on the microphone
+(after ``adjust_for_ambient_noise``), then ``recognize_sphinx`` with a keyword entry for
+"stop", while ``tts.speak`` plays the same prompt; on the same clips in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voice_imrs.ports import ASR_RATE, PCM, AudioSink
+
+#: A long prompt without punctuation: espeak-ng pauses at commas and full stops, and a cut
+#: inside such a pause would make the output look silent before the abort.
+PROMPT = ("Imagine the place where you feel safe and notice the light the sounds and the air "
+          "on your skin and let the picture grow slowly as you breathe in and out ") * 4
+SOUND_LEVEL = 200          # int16: the null sink is digitally silent, speech is far louder
+WORD_END_DB = -20.0        # the word ends where its energy last rises above this (re peak)
+ROOM_NOISE_RMS = 3.0       # the injector plays faint noise between clips: no digital zeros
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+@dataclass
+class Trial:
+    """One injected stop: what was heard and when (ms after the end of the word)."""
+
+    clip: str
+    heard: bool
+    latency_ms: float | None = None
+    decision_ms: float | None = None
+
+
+@dataclass
+class Outcome:
+    """All trials of one system."""
+
+    trials: list[Trial] = field(default_factory=list)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [t.latency_ms for t in self.trials if t.latency_ms is not None]
+
+    def summary(self) -> dict[str, Any]:
+        values = self.latencies
+        decisions = [t.decision_ms for t in self.trials if t.decision_ms is not None]
+        return {"trials": len(self.trials), "heard": sum(t.heard for t in self.trials),
+                "p50_ms": _percentile(values, 50), "p95_ms": _percentile(values, 95),
+                "max_ms": round(max(values), 1) if values else None,
+                "decision_p50_ms": _percentile(decisions, 50)}
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+# ---------------------------------------------------------------- streams
+
+
+@contextlib.contextmanager
+def pulse_target(variable: str, name: str) -> Iterator[None]:
+    """PulseAudio's ALSA plugin reads PULSE_SINK/PULSE_SOURCE when a stream opens."""
+    old = os.environ.get(variable)
+    os.environ[variable] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = old
+
+
+class Capture:
+    """Records one PulseAudio source, stamping each block with its arrival time."""
+
+    def __init__(self, source: str, rate: int) -> None:
+        from voice_imrs.audio.devices import import_sounddevice, resolve_device
+
+        sd = import_sounddevice()
+        self.rate = rate
+        self._blocks: list[tuple[float, PCM]] = []
+        self._lock = threading.Lock()
+        with pulse_target("PULSE_SOURCE", source):
+            self._stream = sd.InputStream(device=resolve_device("pulse", "input"),
+                                          samplerate=rate, channels=1, dtype="int16",
+                                          blocksize=rate // 100, latency="low",
+                                          callback=self._callback)
+            self._stream.start()
+
+    def _callback(self, indata: np.ndarray, _frames: int, _time: Any, _status: Any) -> None:
+        with self._lock:
+            self._blocks.append((time.monotonic(), indata[:, 0].copy()))
+
+    def since(self, start: float) -> tuple[PCM, np.ndarray]:
+        """Samples that arrived after ``start`` and the monotonic time each arrived."""
+        with self._lock:
+            blocks = [(t, b) for t, b in self._blocks if t >= start]
+            self._blocks = [(t, b) for t, b in self._blocks if t >= start - 5.0]
+        if not blocks:
+            return np.zeros(0, np.int16), np.zeros(0)
+        samples = np.concatenate([b for _, b in blocks])
+        times = np.concatenate([t - (len(b) - 1 - np.arange(len(b))) / self.rate
+                                for t, b in blocks])
+        return samples, times
+
+    def close(self) -> None:
+        self._stream.stop()
+        self._stream.close()
+
+
+class Injector:
+    """Plays clips into a PulseAudio sink (faint room noise in between)."""
+
+    def __init__(self, sink: str, rate: int = ASR_RATE) -> None:
+        from voice_imrs.audio.devices import import_sounddevice, resolve_device
+
+        sd = import_sounddevice()
+        self._pending: list[PCM] = []
+        self._lock = threading.Lock()
+        self._noise = np.random.default_rng(7)
+        with pulse_target("PULSE_SINK", sink):
+            self._stream = sd.OutputStream(device=resolve_device("pulse", "output"),
+                                           samplerate=rate, channels=1, dtype="int16",
+                                           blocksize=rate // 100, latency="low",
+                                           callback=self._callback)
+            self._stream.start()
+
+    def play(self, clip: PCM) -> None:
+        with self._lock:
+            self._pending.append(np.asarray(clip, np.int16))
+
+    def _callback(self, outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+        out = self._noise.normal(0.0, ROOM_NOISE_RMS, frames)
+        with self._lock:
+            filled = 0
+            while self._pending and filled < frames:
+                clip = self._pending[0]
+                n = min(frames - filled, len(clip))
+                out[filled:filled + n] += clip[:n]
+                filled += n
+                if n == len(clip):
+                    self._pending.pop(0)
+                else:
+                    self._pending[0] = clip[n:]
+        outdata[:, 0] = np.clip(out, -32768, 32767).astype(np.int16)
+
+    def close(self) -> None:
+        self._stream.stop()
+        self._stream.close()
+
+
+class MuteAfterAbort:
+    """The session's sink, except that whatever is written after an abort is silence.
+
+    It lets the benchmark see where the interrupted prompt ended: the grounding that
+    follows a stop would otherwise start sounding at once.
+    """
+
+    def __init__(self, sink: AudioSink) -> None:
+        self.sink = sink
+        self.aborted_at: float | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.sink.sample_rate
+
+    def write(self, block: PCM) -> None:
+        self.sink.write(np.zeros_like(block) if self.aborted_at is not None else block)
+
+    def abort(self) -> None:
+        self.sink.abort()
+        if self.aborted_at is None:
+            self.aborted_at = time.monotonic()
+
+    def drain(self) -> None:
+        self.sink.drain()
+
+    def close(self) -> None:
+        """The real sink outlives the trial."""
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def word_end(clip: PCM, rate: int = ASR_RATE) -> int:
+    """Sample index just after the last 10 ms frame within ``WORD_END_DB`` of the peak."""
+    frame = rate // 100
+    n = len(clip) // frame
+    energy = (clip[:n * frame].astype(np.float64).reshape(n, frame) ** 2).mean(axis=1)
+    loud = np.flatnonzero(energy >= energy.max() * 10 ** (WORD_END_DB / 10))
+    return int(loud[-1] + 1) * frame
+
+
+def heard_word_end(clip: PCM, mic: PCM, times: np.ndarray) -> float | None:
+    """Arrival time at the microphone of the clip's word end (found by correlation)."""
+    from scipy.signal import correlate
+
+    if len(mic) < len(clip):
+        return None
+    scores = correlate(mic.astype(np.float64), clip.astype(np.float64), mode="valid",
+                       method="fft")
+    start = int(np.argmax(scores))
+    end = start + word_end(clip) - 1
+    return float(times[min(end, len(times) - 1)])
+
+
+def last_sound(output: PCM, times: np.ndarray) -> float | None:
+    loud = np.flatnonzero(np.abs(output.astype(np.int32)) > SOUND_LEVEL)
+    return float(times[loud[-1]]) if len(loud) else None
+
+
+def stop_clips(count: int, manifest: str | None = None) -> list[Path]:
+    """Held-out speakers' recordings of "stop", cycled to ``count``."""
+    from voice_imrs.bench.recognition import DEFAULT_MANIFEST, load_clips
+
+    clips = [c.path for c in load_clips(manifest or DEFAULT_MANIFEST) if c.transcript == "stop"]
+    return [clips[i % len(clips)] for i in range(count)]
+
+
+@dataclass
+class Rig:
+    """The streams every trial shares."""
+
+    sink: AudioSink
+    injector: Injector
+    mic: Capture
+    output: Capture
+
+    def measure(self, clip_name: str, clip: PCM, started: float,
+                aborted_at: float | None) -> Trial:
+        heard_audio, heard_times = self.mic.since(started)
+        played, played_times = self.output.since(started)
+        end = heard_word_end(clip, heard_audio, heard_times)
+        silent = last_sound(played, played_times)
+        trial = Trial(clip_name, heard=aborted_at is not None)
+        if trial.heard and end is not None and silent is not None:
+            trial.latency_ms = round((silent - end) * 1000, 1)
+            trial.decision_ms = round((aborted_at - end) * 1000, 1)  # type: ignore[operator]
+        return trial
+
+
+# ---------------------------------------------------------------- ours
+
+
+async def _our_trials(rig: Rig, clips: list[Path], recognizer: str,
+                      rng: random.Random, echo_gate: bool = True) -> Outcome:
+    from voice_imrs.audio.input import SoundDeviceSource
+    from voice_imrs.audio.wav import read_wav_at
+    from voice_imrs.core.profile import Profile
+    from voice_imrs.core.script import End, Say, Script
+    from voice_imrs.session import parts
+    from voice_imrs.session.live import MicrophoneBlocks
+    from voice_imrs.session.runner import Observers, SessionRunner
+
+    profile = Profile()
+    script = Script("barge_in", "Barge-in", (Say("prompt", PROMPT), End("end")))
+    plan = parts.plan_for(script, profile)
+    speech = parts.make_speech()
+    listener = parts.make_listener(recognizer, None, profile)
+    mic = MicrophoneBlocks(SoundDeviceSource(None), asyncio.get_running_loop())
+    outcome = Outcome()
+    try:
+        # A capture stream over PulseAudio stalls for up to ~1 s after it opens, then
+        # delivers in a burst; a session is speaking its first prompt by then.
+        await asyncio.sleep(1.0)
+        for path in clips:
+            clip = read_wav_at(path, ASR_RATE)
+            speaking = asyncio.Event()
+            interrupted = asyncio.Event()
+
+            def watch(event: Any, speaking: asyncio.Event = speaking,
+                      interrupted: asyncio.Event = interrupted) -> None:
+                if event.event == "say_start":
+                    speaking.set()
+                elif event.event == "interrupted" and event.fields.get("by") == "stop":
+                    interrupted.set()
+
+            await asyncio.sleep(0.05)  # blocks handed over meanwhile reach the queue
+            while not mic.queue.empty():  # the last trial's leftovers
+                mic.queue.get_nowait()
+            listener.reset()
+            sink = MuteAfterAbort(rig.sink)
+            runner = SessionRunner(plan, parts.variables_for(profile), renderer=speech.renderer,  # type: ignore[arg-type]
+                                   voice=parts.voice_for(profile), sink=sink,
+                                   blocks=mic.__aiter__(), listener=listener,
+                                   stop_words=tuple(profile.stop_words),
+                                   observers=Observers(events=[watch]), echo_gate=echo_gate)
+            started = time.monotonic()
+            session = asyncio.create_task(runner.run())
+            await asyncio.wait_for(speaking.wait(), timeout=10.0)
+            await asyncio.sleep(rng.uniform(1.0, 2.0))
+            rig.injector.play(clip)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(interrupted.wait(), len(clip) / ASR_RATE + 2.0)
+            await asyncio.sleep(0.4)  # the output's tail reaches the observer
+            runner.signal("SIGINT")
+            runner.signal("SIGINT")  # a second signal ends at once
+            await asyncio.wait_for(session, timeout=10.0)
+            # Without a stop, the abort came from the signals above: not heard.
+            trial = rig.measure(path.name, clip, started,
+                                sink.aborted_at if interrupted.is_set() else None)
+            outcome.trials.append(trial)
+            _progress("ours", len(outcome.trials), len(clips), trial)
+    finally:
+        mic.close()
+        speech.close()
+    return outcome
+
+
+# ---------------------------------------------------------------- the peer
+
+
+class _Microphone:
+    """Our sound-device source as the stream ``speech_recognition`` reads chunks from."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self._buffer = np.zeros(0, np.int16)
+
+    def read(self, frames: int) -> bytes:
+        while len(self._buffer) < frames:
+            block = self.source.read()
+            if block is None:
+                break
+            self._buffer = np.concatenate([self._buffer, block])
+        out, self._buffer = self._buffer[:frames], self._buffer[frames:]
+        return out.astype("<i2").tobytes()
+
+
+def _peer_microphone(sr: Any, source: Any) -> Any:
+    """A ``speech_recognition.AudioSource`` (its ``listen`` checks the class) on ``source``."""
+
+    class Microphone(sr.AudioSource):
+        SAMPLE_RATE = ASR_RATE
+        SAMPLE_WIDTH = 2
+        CHUNK = 1024  # speech_recognition.Microphone's default
+
+        def __init__(self) -> None:
+            self.stream = _Microphone(source)
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            return None
+
+    return Microphone()
+
+
+def _peer_trials(rig: Rig, clips: list[Path], rng: random.Random) -> Outcome:
+    import speech_recognition as sr
+
+    from voice_imrs.audio.input import SoundDeviceSource
+    from voice_imrs.audio.wav import read_wav_at
+    from voice_imrs.bench.peer import STOP_KEYWORDS
+    from voice_imrs.ports import VoiceSettings
+    from voice_imrs.tts.espeak import EspeakSynthesizer
+    from voice_imrs.tts.speak import speak
+
+    synth = EspeakSynthesizer()
+    recognizer = sr.Recognizer()
+    source = SoundDeviceSource(None)
+    microphone = _peer_microphone(sr, source)
+    outcome = Outcome()
+    try:
+        with microphone:
+            recognizer.adjust_for_ambient_noise(microphone, duration=0.5)
+        for path in clips:
+            clip = read_wav_at(path, ASR_RATE)
+            stop = threading.Event()
+            aborted: list[float] = []
+
+            def listen(stop: threading.Event = stop, aborted: list[float] = aborted) -> None:
+                deadline = time.monotonic() + 12.0
+                while not stop.is_set() and time.monotonic() < deadline:
+                    try:
+                        audio = recognizer.listen(microphone, timeout=1.0, phrase_time_limit=5)
+                        text = recognizer.recognize_sphinx(audio,
+                                                           keyword_entries=list(STOP_KEYWORDS))
+                    except (sr.WaitTimeoutError, sr.UnknownValueError):
+                        continue
+                    if "stop" in str(text).split():
+                        aborted.append(time.monotonic())
+                        stop.set()
+                        rig.sink.abort()
+
+            while source._queue.qsize():  # noqa: SLF001 - the last trial's leftovers
+                source.read()
+            player = threading.Thread(target=speak, args=(PROMPT, synth, rig.sink,
+                                                          VoiceSettings(), stop))
+            hearer = threading.Thread(target=listen)
+            started = time.monotonic()
+            player.start()
+            hearer.start()
+            time.sleep(0.2 + rng.uniform(1.0, 2.0))
+            rig.injector.play(clip)
+            hearer.join(timeout=len(clip) / ASR_RATE + 6.0)
+            time.sleep(0.4)
+            stop.set()
+            player.join(timeout=5.0)
+            hearer.join(timeout=5.0)
+            trial = rig.measure(path.name, clip, started, aborted[0] if aborted else None)
+            outcome.trials.append(trial)
+            _progress("peer", len(outcome.trials), len(clips), trial)
+    finally:
+        source.close()
+    return outcome
+
+
+# ---------------------------------------------------------------- running
+
+
+def _progress(who: str, done: int, total: int, trial: Trial) -> None:
+    shown = f"{trial.latency_ms:.0f} ms" if trial.latency_ms is not None else "not heard"
+    print(f"{who} {done}/{total} {trial.clip}: {shown}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def virtual_device() -> Iterator[None]:
+    """The virtual PulseAudio device: the running one, or one started for this run."""
+    server = os.environ.get("PULSE_SERVER")
+    if server and _has_sink(server, "mic_feed"):
+        yield
+        return
+    from voice_imrs.errors import DeviceError
+
+    script = SCRIPTS / "virtual-audio.sh"
+    if not script.is_file() or shutil.which("pulseaudio") is None:
+        raise DeviceError("The barge-in benchmark needs the virtual sound device "
+                          "(PulseAudio and scripts/virtual-audio.sh of a source checkout).",
+                          hint="Run scripts/setup.sh first.")
+    if "sounddevice" in sys.modules:
+        raise DeviceError("The virtual sound device must start before sound devices are "
+                          "listed.", hint="Run the benchmark in its own process.")
+    folder = tempfile.mkdtemp(prefix="voice-imrs-bench-")
+    env = {**os.environ, "VOICE_IMRS_PULSE_DIR": folder}
+    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True,
+                             check=False)
+    if started.returncode != 0:
+        raise DeviceError(f"The virtual sound device did not start ({started.stderr.strip()}).",
+                          hint="Check that pulseaudio is installed (scripts/setup.sh).")
+    os.environ["PULSE_SERVER"] = started.stdout.strip().split("=", 1)[1]
+    try:
+        yield
+    finally:
+        subprocess.run([str(script), "stop"], env=env, capture_output=True, check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _has_sink(server: str, name: str) -> bool:
+    listed = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True,
+                            text=True, env={**os.environ, "PULSE_SERVER": server}, check=False)
+    return any(line.split("\t")[1:2] == [name] for line in listed.stdout.splitlines())
+
+
+def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: int = 1,
+            clips: list[Path] | None = None, echo_gate: bool = True) -> dict[str, Any]:
+    """Run ``trials`` barge-ins of ours (and the peer's); return the summary.
+
+    clips: the recordings of "stop" to inject (default: held-out speakers', in order).
+    """
+    from voice_imrs.audio.output import SoundDeviceSink
+    from voice_imrs.tts.espeak import EspeakSynthesizer
+
+    clips = [clips[i % len(clips)] for i in range(trials)] if clips else stop_clips(trials)
+    with virtual_device():
+        sink = SoundDeviceSink(None, EspeakSynthesizer().sample_rate)
+        injector = Injector("mic_feed")
+        mic = Capture("mic", ASR_RATE)
+        output = Capture("speaker.monitor", sink.sample_rate)
+        rig = Rig(sink, injector, mic, output)
+        try:
+            ours = asyncio.run(_our_trials(rig, clips, recognizer, random.Random(seed),
+                                           echo_gate))
+            theirs = _peer_trials(rig, clips, random.Random(seed)) if peer else None
+        finally:
+            for stream in (output, mic, injector):
+                stream.close()
+            sink.close()
+    summary: dict[str, Any] = {"recognizer": recognizer, **ours.summary(),
+                               "latencies_ms": [t.latency_ms for t in ours.trials],
+                               "output_latency_ms": round(sink.output_latency * 1000, 1)}
+    if theirs is not None:
+        peer_summary = theirs.summary()
+        summary["peer"] = peer_summary
+        summary["peer_p50_ms"] = peer_summary["p50_ms"]
+        if summary["p50_ms"] and peer_summary["p50_ms"]:
+            summary["ratio"] = round(peer_summary["p50_ms"] / summary["p50_ms"], 2)
+        else:
+            summary["ratio"] = None
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    from voice_imrs.asr.registry import DEFAULT_RECOGNIZER
+    from voice_imrs.errors import VoiceImrsError
+
+    if args.trials < 1:
+        raise VoiceImrsError(f"--trials must be at least 1, not {args.trials}.",
+                             hint="For example: --trials 50")
+    summary = measure(args.trials, args.recognizer or DEFAULT_RECOGNIZER,
+                      peer=not getattr(args, "no_peer", False))
+    print(json.dumps(summary))
+    return 0
