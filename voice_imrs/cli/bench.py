@@ -1,4 +1,4 @@
-"""``voice-imrs bench recognition|resources|barge-in``: measurements, JSON summary last.
+"""``voice-imrs bench recognition|resources|barge-in|startup``: measurements, JSON summary last.
 
 The benchmark modules (``voice_imrs.bench``) are imported inside the handlers, so that
 ``voice-imrs --help`` does not load numpy models, PocketSphinx or SpeechRecognition.
@@ -44,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     barge_in.add_argument("--no-peer", action="store_true",
                           help="skip the SpeechRecognition peer")
     barge_in.set_defaults(handler=barge_in_command)
+    startup = sub.add_parser("startup", help="how soon `voice-imrs run` speaks, and its "
+                             "peak memory (child processes on the virtual device)")
+    startup.add_argument("--trials", type=int, default=5)
+    startup.add_argument("--recognizer", default=None, help="recognizer (default: the default)")
+    startup.set_defaults(handler=startup_command)
     bench.set_defaults(handler=lambda args: bench.print_help() or 2)
 
 
@@ -72,3 +77,9 @@ def barge_in_command(args: argparse.Namespace) -> int:
     from voice_imrs.bench import barge_in
 
     return barge_in.run(args)
+
+
+def startup_command(args: argparse.Namespace) -> int:
+    from voice_imrs.bench import startup
+
+    return startup.run(args)

@@ -13,13 +13,15 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from voice_imrs.core.events import LogEvent
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
-from voice_imrs.ports import PCM, AudioSink, AudioSource
+from voice_imrs.ports import ASR_RATE, PCM, AudioSink, AudioSource
 from voice_imrs.session import parts
 from voice_imrs.session.keys import KeyReader
-from voice_imrs.session.runner import Observers, SessionRunner
+from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
 
 
 @dataclass
@@ -38,13 +40,21 @@ class LiveOptions:
 
 
 class MicrophoneBlocks:
-    """Moves blocks from a blocking ``AudioSource`` on a thread into the event loop."""
+    """Moves blocks from a blocking ``AudioSource`` on a thread into the event loop.
 
-    def __init__(self, source: AudioSource, loop: asyncio.AbstractEventLoop) -> None:
+    Until the device delivers its first block, silent blocks keep the session's clock
+    going (20 ms of wall time each): a capture stream over PulseAudio can take 0.2-2 s to
+    start, and the first prompt should not wait for it. No audio exists before the first
+    block, so nothing is counted twice; from then on the device is the clock.
+    """
+
+    def __init__(self, source: AudioSource, loop: asyncio.AbstractEventLoop,
+                 start_filler: bool = True) -> None:
         self.source = source
         self.queue: asyncio.Queue[PCM | None] = asyncio.Queue()
         self._loop = loop
         self._stop = threading.Event()
+        self._started = not start_filler
         self._thread = threading.Thread(target=self._pump, name="microphone", daemon=True)
         self._thread.start()
 
@@ -56,6 +66,20 @@ class MicrophoneBlocks:
                 return
 
     async def __aiter__(self) -> AsyncIterator[PCM]:
+        silent = np.zeros(BLOCK, np.int16)
+        next_tick = self._loop.time()
+        while not self._started:
+            next_tick += BLOCK / ASR_RATE
+            try:
+                block = await asyncio.wait_for(self.queue.get(),
+                                               max(0.0, next_tick - self._loop.time()))
+            except asyncio.TimeoutError:
+                yield silent
+                continue
+            self._started = True
+            if block is None:
+                return
+            yield block
         while (block := await self.queue.get()) is not None:
             yield block
 
@@ -63,7 +87,6 @@ class MicrophoneBlocks:
         self._stop.set()
         self.source.close()
         self._thread.join(timeout=2.0)
-
 
 def run_live(script: Script, profile: Profile, options: LiveOptions,
              observers: list[Callable[[LogEvent], None]]) -> str:
@@ -73,11 +96,13 @@ def run_live(script: Script, profile: Profile, options: LiveOptions,
 
     speech = parts.make_speech(options.tts)
     listener = parts.make_listener(options.recognizer, options.model, profile)
-    sink: AudioSink = SoundDeviceSink(options.output_device, speech.sample_rate)
+    # The microphone opens first: the output stream then starts in 0.2-0.5 s here, after
+    # the microphone up to 2 s (PulseAudio's ALSA plugin, measured by bench startup).
+    source: AudioSource = SoundDeviceSource(options.input_device)
     try:
-        source: AudioSource = SoundDeviceSource(options.input_device)
+        sink: AudioSink = SoundDeviceSink(options.output_device, speech.sample_rate)
     except BaseException:
-        sink.close()
+        source.close()
         speech.close()
         raise
     try:

@@ -1,0 +1,126 @@
+"""``voice-imrs bench startup``: how soon ``voice-imrs run`` speaks, and its memory.
+
+Each trial starts the real command (``voice-imrs run micro_imagery``) as a child process
+on the virtual sound device, with a fresh profile whose first-session screen is done and
+records in a temporary folder, so nothing of the user's is touched. An observer stream on
+``speaker.monitor`` notes when the first sound arrives: the time from starting the
+process to that moment is "first word" (Python start-up, imports, the recognizer, the
+devices, the first prompt's synthesis and the output path all included). After a few
+seconds of the session the child's peak resident memory (VmHWM) is read, then it is
+stopped with two Ctrl-C (the second ends at once). One unmeasured run warms the
+freshly started sound server first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voice_imrs.bench.barge_in import SOUND_LEVEL, Capture, virtual_device
+
+SCRIPT = "micro_imagery"
+LISTEN_S = 6.0  # of the session before memory is read
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def one_trial(output: Capture, recognizer: str) -> dict[str, Any]:
+    """Start ``voice-imrs run``; return seconds to its first sound and its peak memory."""
+    folder = Path(tempfile.mkdtemp(prefix="voice-imrs-startup-"))
+    try:
+        (folder / "profile.toml").write_text("screen_done = true\n", encoding="utf-8")
+        env = {**os.environ, "VOICE_IMRS_CONFIG_DIR": str(folder),
+               "VOICE_IMRS_DATA_DIR": str(folder / "data")}
+        for variable in ("PULSE_SINK", "PULSE_SOURCE"):
+            env.pop(variable, None)
+        started = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "voice_imrs.cli.main", "run", SCRIPT, "--quiet",
+             "--no-keyboard", "--recognizer", recognizer,
+             "--profile", str(folder / "profile.toml")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env)
+        first: float | None = None
+        deadline = started + 20.0
+        while first is None and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.05)
+            samples, times = output.since(started)
+            loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SOUND_LEVEL)
+            if len(loud):
+                first = float(times[loud[0]]) - started
+        time.sleep(LISTEN_S)
+        peak = _peak_rss_mb(child.pid)
+        for _ in range(2):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                time.sleep(0.5)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        error = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        if first is None:
+            from voice_imrs.errors import VoiceImrsError
+
+            raise VoiceImrsError(f"`voice-imrs run {SCRIPT}` made no sound in 20 s "
+                                 f"({error.strip().splitlines()[-1:] or 'no message'}).",
+                                 hint="Try it by hand: voice-imrs run micro_imagery")
+        return {"first_word_s": round(first, 3), "peak_rss_mb": peak}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(trials: int, recognizer: str = "keyword") -> dict[str, Any]:
+    with virtual_device():
+        from voice_imrs.audio.devices import import_sounddevice
+
+        import_sounddevice()
+        output = Capture("speaker.monitor", 22050)
+        try:
+            # The first stream on a freshly started PulseAudio is slow (a user's sound
+            # server has long been running): one unmeasured run first.
+            one_trial(output, recognizer)
+            results = []
+            for n in range(trials):
+                results.append(one_trial(output, recognizer))
+                print(f"startup {n + 1}/{trials}: {results[-1]}", file=sys.stderr, flush=True)
+        finally:
+            output.close()
+    firsts = [r["first_word_s"] for r in results]
+    peaks = [r["peak_rss_mb"] for r in results if r["peak_rss_mb"] is not None]
+    return {"recognizer": recognizer, "trials": trials,
+            "first_word_p50_s": round(float(np.median(firsts)), 3),
+            "first_word_max_s": max(firsts),
+            "peak_rss_mb": max(peaks) if peaks else None}
+
+
+def run(args: argparse.Namespace) -> int:
+    from voice_imrs.asr.registry import DEFAULT_RECOGNIZER
+    from voice_imrs.errors import VoiceImrsError
+
+    if args.trials < 1:
+        raise VoiceImrsError(f"--trials must be at least 1, not {args.trials}.",
+                             hint="For example: --trials 5")
+    print(json.dumps(measure(args.trials, args.recognizer or DEFAULT_RECOGNIZER)))
+    return 0
