@@ -5,8 +5,10 @@ on the virtual sound device, with a fresh profile whose first-session screen is 
 records in a temporary folder, so nothing of the user's is touched. An observer stream on
 ``speaker.monitor`` notes when the first sound arrives: the time from starting the
 process to that moment is "first word" (Python start-up, imports, the recognizer, the
-devices, the first prompt's synthesis and the output path all included). After a few
-seconds of the session the child's peak resident memory (VmHWM) is read, then it is
+devices, the first prompt's synthesis and the output path all included). Two seconds
+later (while PulseAudio streams start, PortAudio's ALSA thread spins on a core), the
+child's CPU time over six seconds of the session (speaking and listening) is read, as %
+of one core, then its peak resident memory (VmHWM), and then it is
 stopped with two Ctrl-C (the second ends at once). One unmeasured run warms the
 freshly started sound server first.
 """
@@ -30,7 +32,8 @@ import numpy as np
 from voice_imrs.bench.barge_in import SOUND_LEVEL, Capture, virtual_device
 
 SCRIPT = "micro_imagery"
-LISTEN_S = 6.0  # of the session before memory is read
+SETTLE_S = 2.0  # PortAudio's ALSA thread spins while PulseAudio streams start up
+LISTEN_S = 6.0  # of the session whose CPU is measured
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -42,6 +45,14 @@ def _peak_rss_mb(pid: int) -> float | None:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def one_trial(output: Capture, recognizer: str) -> dict[str, Any]:
@@ -68,7 +79,10 @@ def one_trial(output: Capture, recognizer: str) -> dict[str, Any]:
             loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SOUND_LEVEL)
             if len(loud):
                 first = float(times[loud[0]]) - started
+        time.sleep(SETTLE_S)
+        cpu_before = _cpu_seconds(child.pid)
         time.sleep(LISTEN_S)
+        cpu_after = _cpu_seconds(child.pid)
         peak = _peak_rss_mb(child.pid)
         for _ in range(2):
             if child.poll() is None:
@@ -86,7 +100,9 @@ def one_trial(output: Capture, recognizer: str) -> dict[str, Any]:
             raise VoiceImrsError(f"`voice-imrs run {SCRIPT}` made no sound in 20 s "
                                  f"({error.strip().splitlines()[-1:] or 'no message'}).",
                                  hint="Try it by hand: voice-imrs run micro_imagery")
-        return {"first_word_s": round(first, 3), "peak_rss_mb": peak}
+        cpu = (round(100 * (cpu_after - cpu_before) / LISTEN_S, 1)
+               if cpu_before is not None and cpu_after is not None else None)
+        return {"first_word_s": round(first, 3), "peak_rss_mb": peak, "session_cpu_pct": cpu}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -112,7 +128,9 @@ def measure(trials: int, recognizer: str = "keyword") -> dict[str, Any]:
     return {"recognizer": recognizer, "trials": trials,
             "first_word_p50_s": round(float(np.median(firsts)), 3),
             "first_word_max_s": max(firsts),
-            "peak_rss_mb": max(peaks) if peaks else None}
+            "peak_rss_mb": max(peaks) if peaks else None,
+            "session_cpu_pct": max((r["session_cpu_pct"] for r in results
+                                    if r["session_cpu_pct"] is not None), default=None)}
 
 
 def run(args: argparse.Namespace) -> int:
