@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     summary = subparsers.add_parser("summary", help="say in words how a session went")
     summary.add_argument("--session", type=int, default=None, metavar="ID",
                          help="which session (default: the most recent)")
+    summary.add_argument("--say", action="store_true",
+                         help="also speak it, with the voice and rate of your profile")
     summary.set_defaults(handler=run_summary)
 
     export = subparsers.add_parser("export", help="export every recorded session")
@@ -98,7 +100,21 @@ def run_summary(args: argparse.Namespace) -> int:
         text = spoken_summary(store.events(one.id), store.sessions(),
                               now=one.started_at, current_session_id=one.id)
     print(text)
+    if args.say:
+        _speak(text)
     return 0
+
+
+def _speak(text: str) -> None:
+    from voice_imrs.audio.output import SoundDeviceSink
+    from voice_imrs.profile_store import load_profile
+    from voice_imrs.session.parts import voice_for
+    from voice_imrs.tts import speak
+    from voice_imrs.tts.registry import make_synthesizer
+
+    synth = make_synthesizer("auto")
+    with SoundDeviceSink(None, sample_rate=synth.sample_rate) as sink:
+        speak(text, synth, sink, voice_for(load_profile(None)))
 
 
 def run_export(args: argparse.Namespace) -> int:

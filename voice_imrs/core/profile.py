@@ -38,7 +38,7 @@ RANGES: dict[str, tuple[float, float]] = {
 TEXT_LISTS = ("helpers", "stop_words")
 INTEGERS = ("rate_wpm", "high", "medium", "resume_at", "rise")
 FLOATS = ("volume", "silence_s")
-BOOLEANS = ("store_audio", "store_transcripts", "screen_done")
+BOOLEANS = ("store_audio", "store_transcripts", "screen_done", "spoken_summary")
 # Keys that may be empty text (voice "": the synthesizer's default; name "": not used).
 MAY_BE_EMPTY = ("name", "voice")
 
@@ -67,6 +67,7 @@ class Profile:
     mode: "homework", or "therapist" when a therapist enabled the full session.
     store_audio / store_transcripts: whether session records keep audio or words.
     screen_done: the first-session safety screen has been completed.
+    spoken_summary: say how the session went at its end (ratings, practice this week).
     """
 
     name: str = ""
@@ -92,6 +93,7 @@ class Profile:
     store_audio: bool = False
     store_transcripts: bool = False
     screen_done: bool = False
+    spoken_summary: bool = True
 
     def variables(self) -> dict[str, str]:
         """Placeholder values the scripts can use (see docs/SCRIPT_FORMAT.md)."""

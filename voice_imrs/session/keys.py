@@ -3,8 +3,9 @@
 On a terminal the keys act at once (no Enter): space or s stops, digits answer a rating,
 y/n answer a question, p pauses, c or Enter continues, r repeats, + and - change the
 volume, < and > the rate, e switches to eyes open. From a pipe each line is read as if
-spoken ("stop", "7", "yes"). Keys become text for the session's typed queue, so they are
-interpreted exactly like speech.
+spoken ("stop", "7", "yes"), and a line of one key means that key ("s", "y").
+Keys become text for the session's typed queue, so they are interpreted exactly like
+speech.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class KeyReader:
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 text = line.decode(errors="ignore").strip()
+                if len(text) == 1:  # a lone key means what it means on a terminal
+                    text = key_text(text) or text
                 if text:
                     self.deliver(text)
 
