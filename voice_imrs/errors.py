@@ -44,6 +44,7 @@ class ScriptError(VoiceImrsError):
     def __init__(self, message: str, *, file: str = "", line: int | None = None,
                  step: str | None = None, hint: str = "") -> None:
         self.file, self.line, self.step = file, line, step
+        self.detail = message  # without the location, for whoever adds it again
         where = file or "script"
         if line is not None:
             where += f", line {line}"

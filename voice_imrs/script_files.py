@@ -61,10 +61,8 @@ class ScriptProblems(ScriptError):
         if more:
             hint = (f"{hint} ({more} more problem{'s' if more > 1 else ''}: run "
                     f"`voice-imrs validate {first.file}` to see them all.)").strip()
-        super().__init__(first.message, file=first.file, line=first.line, step=first.step,
+        super().__init__(first.detail, file=first.file, line=first.line, step=first.step,
                          hint=hint)
-        # ScriptError prefixed the location already; keep the plain text for reuse.
-        self.message = first.message
 
 
 # ---------------------------------------------------------------- the schema

@@ -1,4 +1,5 @@
-"""Barge-in through the whole session loop on real sound-device streams (virtual device).
+"""(Named to run after test_render: see the note in test_render about order.)
+Barge-in through the whole session loop on real sound-device streams (virtual device).
 
 - A recorded "stop" played into the microphone while a long prompt plays cuts the prompt;
   the time from the end of the word to the last sound on the output is measured.
@@ -25,7 +26,7 @@ DEV = SPEECH / "dev"
 STOP_CLIPS = [DEV / name for name in ("sc2_stop_0fa1e7a9_0.wav", "sc2_stop_0fa1e7a9_1.wav",
                                       "sc2_stop_0fa1e7a9_2.wav", "sc2_stop_1b4c9b89_0.wav")]
 #: The end of the word to silence on the output; the benchmark's target p95 is 250 ms.
-GENEROUS_BOUND_MS = 600.0
+GENEROUS_BOUND_MS = 800.0
 WARNING = ("Remember that you can say stop at any time. If you want to stop, just say stop, "
            "and we will stop together. Stop means stop. ") * 2
 
