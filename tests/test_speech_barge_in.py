@@ -1,5 +1,4 @@
-"""(Named to run after test_render: see the note in test_render about order.)
-Barge-in through the whole session loop on real sound-device streams (virtual device).
+"""Barge-in through the whole session loop on real sound-device streams (virtual device).
 
 - A recorded "stop" played into the microphone while a long prompt plays cuts the prompt;
   the time from the end of the word to the last sound on the output is measured.
