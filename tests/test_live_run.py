@@ -24,6 +24,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_CLIP = ROOT / "tests/data/speech/dev/sc2_stop_0fa1e7a9_2.wav"
+#: Every test script ends the same grounded way.
+CLOSING = """
+[[step]]
+id = "grounding_return"
+kind = "say"
+text = "Feel your feet on the floor."
+
+[[step]]
+id = "finish"
+kind = "end"
+text = "Goodbye."
+"""
 TINY = """
 name = "tiny"
 title = "Tiny"
@@ -39,18 +51,8 @@ id = "rate"
 kind = "rating"
 text = "From zero to ten, how strong is the feeling now?"
 branches = [{ low = 8, high = 10, goto = "grounding_return" }]
-
-[[step]]
-id = "grounding_return"
-kind = "say"
-text = "Feel your feet on the floor."
-
-[[step]]
-id = "finish"
-kind = "end"
-text = "Goodbye."
-"""
-LONG = """
+""" + CLOSING
+LONG = f"""
 name = "long"
 title = "Long"
 mode = "homework"
@@ -58,18 +60,8 @@ mode = "homework"
 [[step]]
 id = "long"
 kind = "say"
-text = "{text}"
-
-[[step]]
-id = "grounding_return"
-kind = "say"
-text = "Feel your feet on the floor."
-
-[[step]]
-id = "finish"
-kind = "end"
-text = "Goodbye."
-""".replace("{text}", "Imagine a calm place and notice the light and the sounds around you. " * 12)
+text = "{"Imagine a calm place and notice the light and the sounds around you. " * 12}"
+""" + CLOSING
 
 
 class Run:

@@ -37,14 +37,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from voice_imrs.ports import ASR_RATE, PCM, AudioSink
+from voice_imrs.ports import ASR_RATE, PCM, AudioSink, Synthesizer
 
 #: A long prompt without punctuation: espeak-ng pauses at commas and full stops, and a cut
 #: inside such a pause would make the output look silent before the abort.
@@ -106,22 +106,29 @@ def pulse_target(variable: str, name: str) -> Iterator[None]:
             os.environ[variable] = old
 
 
+def _pulse_stream(kind: Literal["input", "output"], name: str, rate: int,
+                  callback: Callable[..., None]) -> Any:
+    """A started mono int16 stream in 10 ms blocks on the PulseAudio source/sink ``name``."""
+    from voice_imrs.audio.devices import import_sounddevice, resolve_device
+
+    sd = import_sounddevice()
+    open_stream = sd.InputStream if kind == "input" else sd.OutputStream
+    with pulse_target("PULSE_SOURCE" if kind == "input" else "PULSE_SINK", name):
+        stream = open_stream(device=resolve_device("pulse", kind), samplerate=rate,
+                             channels=1, dtype="int16", blocksize=rate // 100,
+                             latency="low", callback=callback)
+        stream.start()
+    return stream
+
+
 class Capture:
     """Records one PulseAudio source, stamping each block with its arrival time."""
 
     def __init__(self, source: str, rate: int) -> None:
-        from voice_imrs.audio.devices import import_sounddevice, resolve_device
-
-        sd = import_sounddevice()
         self.rate = rate
         self._blocks: list[tuple[float, PCM]] = []
         self._lock = threading.Lock()
-        with pulse_target("PULSE_SOURCE", source):
-            self._stream = sd.InputStream(device=resolve_device("pulse", "input"),
-                                          samplerate=rate, channels=1, dtype="int16",
-                                          blocksize=rate // 100, latency="low",
-                                          callback=self._callback)
-            self._stream.start()
+        self._stream = _pulse_stream("input", source, rate, self._callback)
 
     def _callback(self, indata: np.ndarray, _frames: int, _time: Any, _status: Any) -> None:
         with self._lock:
@@ -148,18 +155,10 @@ class Injector:
     """Plays clips into a PulseAudio sink (faint room noise in between)."""
 
     def __init__(self, sink: str, rate: int = ASR_RATE) -> None:
-        from voice_imrs.audio.devices import import_sounddevice, resolve_device
-
-        sd = import_sounddevice()
         self._pending: list[PCM] = []
         self._lock = threading.Lock()
         self._noise = np.random.default_rng(7)
-        with pulse_target("PULSE_SINK", sink):
-            self._stream = sd.OutputStream(device=resolve_device("pulse", "output"),
-                                           samplerate=rate, channels=1, dtype="int16",
-                                           blocksize=rate // 100, latency="low",
-                                           callback=self._callback)
-            self._stream.start()
+        self._stream = _pulse_stream("output", sink, rate, self._callback)
 
     def play(self, clip: PCM) -> None:
         with self._lock:
@@ -383,17 +382,16 @@ def _peer_microphone(sr: Any, source: Any) -> Any:
     return Microphone()
 
 
-def _peer_trials(rig: Rig, clips: list[Path], rng: random.Random) -> Outcome:
+def _peer_trials(rig: Rig, clips: list[Path], rng: random.Random,
+                 synth: Synthesizer) -> Outcome:
     import speech_recognition as sr
 
     from voice_imrs.audio.input import SoundDeviceSource
     from voice_imrs.audio.wav import read_wav_at
     from voice_imrs.bench.peer import STOP_KEYWORDS
     from voice_imrs.ports import VoiceSettings
-    from voice_imrs.tts.espeak import EspeakSynthesizer
     from voice_imrs.tts.speak import speak
 
-    synth = EspeakSynthesizer()
     recognizer = sr.Recognizer()
     source = SoundDeviceSource(None)
     microphone = _peer_microphone(sr, source)
@@ -500,7 +498,8 @@ def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: i
 
     clips = [clips[i % len(clips)] for i in range(trials)] if clips else stop_clips(trials)
     with virtual_device():
-        sink = SoundDeviceSink(None, EspeakSynthesizer().sample_rate)
+        synth = EspeakSynthesizer()
+        sink = SoundDeviceSink(None, synth.sample_rate)
         injector = Injector("mic_feed")
         mic = Capture("mic", ASR_RATE)
         output = Capture("speaker.monitor", sink.sample_rate)
@@ -508,7 +507,7 @@ def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: i
         try:
             ours = asyncio.run(_our_trials(rig, clips, recognizer, random.Random(seed),
                                            echo_gate))
-            theirs = _peer_trials(rig, clips, random.Random(seed)) if peer else None
+            theirs = _peer_trials(rig, clips, random.Random(seed), synth) if peer else None
         finally:
             for stream in (output, mic, injector):
                 stream.close()
@@ -528,13 +527,6 @@ def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: i
 
 
 def run(args: argparse.Namespace) -> int:
-    from voice_imrs.asr.registry import DEFAULT_RECOGNIZER
-    from voice_imrs.errors import VoiceImrsError
-
-    if args.trials < 1:
-        raise VoiceImrsError(f"--trials must be at least 1, not {args.trials}.",
-                             hint="For example: --trials 50")
-    summary = measure(args.trials, args.recognizer or DEFAULT_RECOGNIZER,
-                      peer=not getattr(args, "no_peer", False))
+    summary = measure(args.trials, args.recognizer, peer=not args.no_peer)
     print(json.dumps(summary))
     return 0

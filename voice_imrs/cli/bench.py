@@ -39,17 +39,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
     barge_in = sub.add_parser("barge-in", help="end of a spoken stop to output silence, over "
                               "real sound-device streams, next to the peer")
-    barge_in.add_argument("--trials", type=int, default=50)
-    barge_in.add_argument("--recognizer", default=None, help="recognizer (default: the default)")
+    _trials_and_recognizer(barge_in, trials=50)
     barge_in.add_argument("--no-peer", action="store_true",
                           help="skip the SpeechRecognition peer")
     barge_in.set_defaults(handler=barge_in_command)
+
     startup = sub.add_parser("startup", help="how soon `voice-imrs run` speaks, and its "
                              "peak memory (child processes on the virtual device)")
-    startup.add_argument("--trials", type=int, default=5)
-    startup.add_argument("--recognizer", default=None, help="recognizer (default: the default)")
+    _trials_and_recognizer(startup, trials=5)
     startup.set_defaults(handler=startup_command)
     bench.set_defaults(handler=lambda args: bench.print_help() or 2)
+
+
+def _trials_and_recognizer(parser: argparse.ArgumentParser, trials: int) -> None:
+    from voice_imrs.asr.registry import DEFAULT_RECOGNIZER
+
+    parser.add_argument("--trials", type=int, default=trials,
+                        help=f"how many times to measure (default {trials})")
+    parser.add_argument("--recognizer", default=DEFAULT_RECOGNIZER,
+                        help=f"recognizer to measure (default {DEFAULT_RECOGNIZER})")
+
+
+def _check_trials(args: argparse.Namespace) -> None:
+    if args.trials < 1:
+        from voice_imrs.errors import VoiceImrsError
+
+        raise VoiceImrsError(f"--trials must be at least 1, not {args.trials}.",
+                             hint="For example: --trials 5")
 
 
 def recognition_command(args: argparse.Namespace) -> int:
@@ -76,10 +92,12 @@ def resources_command(args: argparse.Namespace) -> int:
 def barge_in_command(args: argparse.Namespace) -> int:
     from voice_imrs.bench import barge_in
 
+    _check_trials(args)
     return barge_in.run(args)
 
 
 def startup_command(args: argparse.Namespace) -> int:
     from voice_imrs.bench import startup
 
+    _check_trials(args)
     return startup.run(args)

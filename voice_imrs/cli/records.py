@@ -93,12 +93,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_summary(args: argparse.Namespace) -> int:
     from voice_imrs.records.store import RecordStore
-    from voice_imrs.records.summary import spoken_summary
+    from voice_imrs.records.summary import summary_of
 
     with RecordStore.open() as store:
-        one = store.session(args.session) if args.session is not None else store.last_session()
-        text = spoken_summary(store.events(one.id), store.sessions(),
-                              now=one.started_at, current_session_id=one.id)
+        text = summary_of(store, args.session)
     print(text)
     if args.say:
         _speak(text)

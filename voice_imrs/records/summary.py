@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from voice_imrs.core.events import LogEvent
-from voice_imrs.records.store import SessionSummary, is_distress_rating
+from voice_imrs.records.store import RecordStore, SessionSummary, is_distress_rating
 
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
          "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
@@ -85,3 +85,10 @@ def spoken_summary(session_events: Sequence[LogEvent], recent_sessions: Sequence
         sentences.append("If it still feels strong, the grounding exercise is there for you.")
     sentences.append(_practice_sentence(recent_sessions, now, current_session_id))
     return " ".join(s for s in sentences if s)
+
+
+def summary_of(store: RecordStore, session_id: int | None = None) -> str:
+    """The spoken summary of one recorded session (default: the most recent)."""
+    one = store.session(session_id) if session_id is not None else store.last_session()
+    return spoken_summary(store.events(one.id), store.sessions(), now=one.started_at,
+                          current_session_id=one.id)

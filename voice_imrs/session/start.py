@@ -72,7 +72,9 @@ def run_session(args: argparse.Namespace) -> int:
                 return 0
         reason = _run_recorded(script, profile, options, extra, recorder)
         if profile.spoken_summary and reason in ("completed", "stopped"):
-            _say(last_session_summary(), profile, options, extra)
+            from voice_imrs.records.summary import summary_of
+
+            _say(summary_of(recorder), profile, options, extra)
         return 0 if reason in ("completed", "stopped") else (130 if reason == "signal" else 1)
     finally:
         if log_file:
@@ -120,17 +122,6 @@ def _ask_yes(library: dict[str, Script], profile: Profile, options: LiveOptions,
     ask = Script("ask", "Question", (AskYesNo("ask", question), End("ask_end")))
     run_live(ask, profile, options, [*extra, _variable_watch(found)])
     return found.get("answer") == "yes"
-
-
-def last_session_summary() -> str:
-    """The spoken summary of the session just recorded (distress, practice this week)."""
-    from voice_imrs.records.store import RecordStore
-    from voice_imrs.records.summary import spoken_summary
-
-    with RecordStore.open() as store:
-        one = store.last_session()
-        return spoken_summary(store.events(one.id), store.sessions(),
-                              current_session_id=one.id)
 
 
 def _say(text: str, profile: Profile, options: LiveOptions,
