@@ -84,9 +84,13 @@ def test_forget_all_asks_first_and_a_no_deletes_nothing(tmp_path: Path) -> None:
 def test_forget_all_deletes_every_user_file(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     _user_files(folder)
+    profile = tmp_path / "config" / "profile.toml"
+    profile.parent.mkdir()
+    profile.write_text('safe_place = "the lake"\n', encoding="utf-8")
     result = cli(folder, "forget", "--all", stdin="yes\n")
     assert result.returncode == 0, result.stderr
     assert "Everything recorded is gone." in result.stdout
+    assert not profile.exists()  # the safe place and anchor phrase are personal too
     left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     assert left == ["models", "models/vosk-small", "models/vosk-small/model.bin"]
     history = cli(folder, "history")
@@ -101,7 +105,7 @@ def test_forget_all_with_yes_needs_no_answer_and_removes_the_folder(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert not folder.exists()
     again = cli(folder, "forget", "--all", "--yes")
-    assert again.returncode == 0 and "Nothing to delete" in again.stdout
+    assert again.returncode == 0 and "nothing to delete" in again.stdout
 
 
 def test_forget_one_session_leaves_no_trace_of_it(tmp_path: Path) -> None:

@@ -10,17 +10,13 @@ record survives and whose next start offers grounding first.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_cli import LiveCli, play_into_microphone
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_CLIP = ROOT / "tests/data/speech/dev/sc2_stop_0fa1e7a9_2.wav"
@@ -64,63 +60,18 @@ text = "{"Imagine a calm place and notice the light and the sounds around you. "
 """ + CLOSING
 
 
-class Run:
-    """One ``voice-imrs run`` child with its captions read on a thread."""
+class Run(LiveCli):
+    """``voice-imrs run ARGS`` with its event log and the test's profile."""
 
     def __init__(self, folder: Path, *args: str) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "VOICE_IMRS_CONFIG_DIR": str(folder),
-               "VOICE_IMRS_DATA_DIR": str(folder / "data")}
-        for variable in ("PULSE_SINK", "PULSE_SOURCE"):
-            env.pop(variable, None)
         self.log = folder / f"events-{time.monotonic_ns()}.jsonl"
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", "voice_imrs", "run", *args, "--log", str(self.log),
-             "--profile", str(folder / "profile.toml")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=env)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.captions: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.child.stdout is not None
-        for line in self.child.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, words: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self.captions.append(line)
-            if words.lower() in line.lower():
-                return line
-        raise AssertionError(f"no caption with {words!r} in {timeout} s: {self.captions}")
-
-    def type(self, text: str) -> None:
-        assert self.child.stdin is not None
-        self.child.stdin.write(text + "\n")
-        self.child.stdin.flush()
-
-    def finish(self, timeout: float = 60.0) -> int:
-        code = self.child.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        while not self.lines.empty():
-            self.captions.append(self.lines.get_nowait())
-        return code
+        super().__init__(folder, "run", *args, "--log", str(self.log),
+                         "--profile", str(folder / "profile.toml"))
 
     def events(self) -> list[dict[str, object]]:
         if not self.log.exists():
             return []
         return [json.loads(line) for line in self.log.read_text().splitlines() if line]
-
-    def kill(self) -> None:
-        if self.child.poll() is None:
-            self.child.kill()
-            self.child.wait(timeout=10)
 
 
 @pytest.fixture
@@ -202,8 +153,7 @@ def test_a_spoken_stop_into_the_microphone_interrupts(folder: Path) -> None:
     try:
         run.wait_for("Imagine a calm place")
         time.sleep(1.5)
-        subprocess.run(["paplay", "--device=mic_feed", str(STOP_CLIP)], check=True,
-                       timeout=30)
+        play_into_microphone(STOP_CLIP)
         run.wait_for("We stop here", timeout=10)
     finally:
         run.child.send_signal(signal.SIGINT)

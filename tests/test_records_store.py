@@ -102,7 +102,8 @@ def record(folder: Path, events: Sequence[LogEvent], *, store_transcripts: bool 
 def cli(folder: Path, *args: str, stdin: str = "",
         timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``voice-imrs ARGS`` as a user does, with its data in ``folder``."""
-    env = {**os.environ, "VOICE_IMRS_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "VOICE_IMRS_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT),
+           "VOICE_IMRS_CONFIG_DIR": str(folder.parent / "config")}
     env.pop("VOICE_IMRS_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "voice_imrs", *args], cwd=ROOT, env=env,
                           input=stdin, capture_output=True, text=True, timeout=timeout)

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from voice_imrs.cli.live_args import add_live_options, live_options
+
 CONFIRM_WORD = "yes"
 
 
@@ -63,7 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                       help="delete the record and every data file (models are kept)")
     what.add_argument("--session", type=int, default=None, metavar="ID",
                       help="delete one session")
-    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    how = forget.add_mutually_exclusive_group()
+    how.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    how.add_argument("--by-voice", action="store_true",
+                     help="ask aloud and listen for yes or no (keys y and n work too)")
+    add_live_options(forget)
     forget.set_defaults(handler=run_forget)
 
 
@@ -130,39 +136,69 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirmed(question: str, action: str) -> bool:
-    """Ask on the terminal; only the typed word "yes" goes ahead (end of input is a no)."""
-    print(f"{question} Type {CONFIRM_WORD} to {action}: ", end="", flush=True)
-    answer = sys.stdin.readline()
-    return answer.strip().lower() == CONFIRM_WORD
+class _Confirmation:
+    """How ``forget`` asks and answers: typed on the terminal, or aloud with ``--by-voice``.
+
+    Only ``--yes``, a typed "yes" or a spoken yes goes ahead; anything else is a no (end
+    of input, silence, a stop, a no). Spoken sentences leave out file paths, which are
+    printed instead.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from voice_imrs.profile_store import load_profile
+
+        self.args = args
+        # Loaded before anything is deleted: the profile file may be deleted too.
+        self.profile = load_profile(args.profile) if args.by_voice else None
+
+    def given(self, question: str, action: str) -> bool:
+        if self.args.yes:
+            return True
+        if self.profile is not None:
+            from voice_imrs.session.spoken import ask_yes
+
+            return ask_yes(f"{question} Do you want to {action}? Say yes or no.",
+                           self.profile, live_options(self.args))
+        print(f"{question} Type {CONFIRM_WORD} to {action}: ", end="", flush=True)
+        return sys.stdin.readline().strip().lower() == CONFIRM_WORD
+
+    def tell(self, text: str, detail: str = "") -> None:
+        print(f"{text} {detail}".strip())
+        if self.profile is not None:
+            from voice_imrs.session.spoken import say
+
+            options = live_options(self.args)
+            options.captions = None  # printed already
+            say(text, self.profile, options)
 
 
 def run_forget(args: argparse.Namespace) -> int:
+    from voice_imrs.profile_store import profile_path
     from voice_imrs.records.export import forget_all
     from voice_imrs.records.store import RecordStore, data_dir
 
+    confirmation = _Confirmation(args)
     if args.all:
-        folder = data_dir()
-        if not args.yes and not _confirmed(
-                f"This deletes every recorded session and data file in {folder}.",
-                "delete everything"):
-            print("Nothing was deleted.")
+        folder, profile_file = data_dir(), profile_path(args.profile)
+        print(f"Data folder: {folder}\nProfile: {profile_file}")
+        if not confirmation.given("This deletes every session you recorded, your profile "
+                                  "and every data file, and cannot be undone.",
+                                  "delete everything"):
+            confirmation.tell("Nothing was deleted.")
             return 1
-        deleted = forget_all(folder)
+        deleted = forget_all(folder, extra_paths=[profile_file])
         if deleted:
-            print(f"Deleted {len(deleted)} item{'s' if len(deleted) != 1 else ''} "
-                  f"in {folder}. Everything recorded is gone.")
+            items = f"{len(deleted)} item{'s' if len(deleted) != 1 else ''}"
+            confirmation.tell("Everything recorded is gone.", f"({items} deleted.)")
         else:
-            print(f"Nothing to delete in {folder}.")
+            confirmation.tell("There was nothing to delete.")
         return 0
     with RecordStore.open() as store:
         one = store.session(args.session)
-        if not args.yes and not _confirmed(
-                f"This deletes session {one.id} ({one.script}, "
-                f"{one.started_at:%Y-%m-%d %H:%M}).", "delete it"):
-            print("Nothing was deleted.")
+        if not confirmation.given(f"This deletes session {one.id}, {one.script}, of "
+                                  f"{one.started_at:%B %d at %H:%M}.", "delete it"):
+            confirmation.tell("Nothing was deleted.")
             return 1
         store.delete_session(one.id)
-    print(f"Session {one.id} deleted.")
+    confirmation.tell(f"Session {one.id} deleted.")
     return 0
-

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from voice_imrs.cli.live_args import add_live_options
 from voice_imrs.core.events import LogEvent
 
 
@@ -16,14 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "run", help="run an exercise on the sound devices (the main job)",
         description="Run an exercise by voice. Without SCRIPT a spoken menu asks which.")
     run.add_argument("script", nargs="?", help="exercise name (see `voice-imrs list`) or file")
-    _listening_options(run)
-    run.add_argument("--input", dest="input_device", help="microphone (name, index, pulse:SOURCE)")
-    run.add_argument("--output", dest="output_device", help="speaker (name, index, pulse:SINK)")
-    run.add_argument("--voice", help="synthesizer voice (see `voice-imrs voices`)")
-    run.add_argument("--rate", type=int, help="words per minute")
-    run.add_argument("--tts", default="auto", help="synthesizer: auto, espeak, pyttsx3")
-    run.add_argument("--quiet", action="store_true", help="do not print the spoken lines")
-    run.add_argument("--no-keyboard", action="store_true", help="do not read keys")
+    add_live_options(run)
     run.add_argument("--log", type=Path, help="also write the event log (JSON lines) here")
     run.set_defaults(handler=_run)
 

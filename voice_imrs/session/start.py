@@ -20,7 +20,8 @@ from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
 from voice_imrs.errors import VoiceImrsError
 from voice_imrs.session.live import LiveOptions, run_live
-from voice_imrs.session.log_writers import Captions, JsonLinesLog
+from voice_imrs.session.log_writers import JsonLinesLog
+from voice_imrs.session.spoken import Answers, ask_yes, say
 
 RECOVERY_GROUNDING = "grounding_54321"
 
@@ -32,15 +33,12 @@ class NotEnabledError(VoiceImrsError):
 
 
 def run_session(args: argparse.Namespace) -> int:
+    from voice_imrs.cli.live_args import live_options
     from voice_imrs.profile_store import load_profile, save_profile
     from voice_imrs.script_files import builtin_scripts, find_script
 
     profile = load_profile(args.profile)
-    options = LiveOptions(recognizer=args.recognizer, model=args.model,
-                          input_device=args.input_device, output_device=args.output_device,
-                          tts=args.tts, voice=args.voice, rate=args.rate,
-                          keyboard=not args.no_keyboard,
-                          captions=None if args.quiet else Captions())
+    options = live_options(args)
     script = find_script(args.script) if args.script else None
     if script is not None:
         _check_enabled(script, profile)
@@ -49,19 +47,18 @@ def run_session(args: argparse.Namespace) -> int:
     extra: list[Callable[[LogEvent], None]] = [JsonLinesLog(log_file)] if log_file else []
     try:
         recorder = _open_recorder(profile)
-        if recorder is not None and _recover(recorder):
-            library = builtin_scripts()
-            if _ask_yes(library, profile, options, extra,
-                        "Last time, the session ended suddenly. Would you like a short "
-                        "grounding exercise first?"):
-                _run_recorded(library[RECOVERY_GROUNDING], profile, options, extra, recorder)
+        if recorder is not None and _recover(recorder) and ask_yes(
+                "Last time, the session ended suddenly. Would you like a short grounding "
+                "exercise first?", profile, options, extra):
+            grounding = builtin_scripts()[RECOVERY_GROUNDING]
+            _run_recorded(grounding, profile, options, extra, recorder)
 
         if not profile.screen_done:
             from voice_imrs.session.conversations import screening_script
 
-            outcome: dict[str, str] = {}
-            run_live(screening_script(), profile, options, [*extra, _variable_watch(outcome)])
-            if outcome.get("screen") != "clear":
+            outcome = Answers()
+            run_live(screening_script(), profile, options, [*extra, outcome])
+            if outcome.settings.get("screen") != "clear":
                 return 0
             profile = replace(profile, screen_done=True)
             save_profile(profile, args.profile)
@@ -74,7 +71,7 @@ def run_session(args: argparse.Namespace) -> int:
         if profile.spoken_summary and reason in ("completed", "stopped"):
             from voice_imrs.records.summary import summary_of
 
-            _say(summary_of(recorder), profile, options, extra)
+            say(summary_of(recorder), profile, options, extra)
         return 0 if reason in ("completed", "stopped") else (130 if reason == "signal" else 1)
     finally:
         if log_file:
@@ -90,47 +87,17 @@ def _check_enabled(script: Script, profile: Profile) -> None:
                  "`voice-imrs list` shows the homework exercises.")
 
 
-def _variable_watch(found: dict[str, str]) -> Callable[[LogEvent], None]:
-    """An observer that keeps the last value of every variable the session set."""
-    def watch(event: LogEvent) -> None:
-        if event.event == "setting":
-            found[str(event.fields.get("name"))] = str(event.fields.get("value"))
-        elif event.event == "intent" and event.fields.get("intent") == "choice":
-            found["choice"] = str(event.fields.get("value"))
-        elif event.event == "intent" and event.fields.get("intent") in ("yes", "no"):
-            found["answer"] = str(event.fields.get("intent"))
-    return watch
-
-
 def _choose_from_menu(library: dict[str, Script], profile: Profile, options: LiveOptions,
                       extra: list[Callable[[LogEvent], None]]) -> Script | None:
     from voice_imrs.session.conversations import menu_script
 
     allowed = [s for s in library.values() if s.mode == "homework" or profile.mode == "therapist"]
-    found: dict[str, str] = {}
-    reason = run_live(menu_script(allowed), profile, options, [*extra, _variable_watch(found)])
-    if reason != "completed" or "choice" not in found:
+    answers = Answers()
+    reason = run_live(menu_script(allowed), profile, options, [*extra, answers])
+    choice = answers.by_step.get("menu_choice")
+    if reason != "completed" or choice is None:
         return None
-    return library.get(found["choice"])
-
-
-def _ask_yes(library: dict[str, Script], profile: Profile, options: LiveOptions,
-             extra: list[Callable[[LogEvent], None]], question: str) -> bool:
-    from voice_imrs.core.script import AskYesNo, End
-
-    found: dict[str, str] = {}
-    ask = Script("ask", "Question", (AskYesNo("ask", question), End("ask_end")))
-    run_live(ask, profile, options, [*extra, _variable_watch(found)])
-    return found.get("answer") == "yes"
-
-
-def _say(text: str, profile: Profile, options: LiveOptions,
-         extra: list[Callable[[LogEvent], None]]) -> str:
-    """Speak ``text`` as a one-step session (captioned, stoppable, not recorded)."""
-    from voice_imrs.core.script import End, Say
-
-    return run_live(Script("summary", "Summary", (Say("summary", text), End("summary_end"))),
-                    profile, options, extra)
+    return library.get(choice)
 
 
 def _open_recorder(profile: Profile):  # noqa: ANN202

@@ -1,0 +1,63 @@
+"""``voice-imrs forget --all --by-voice``: the confirmation is asked aloud and answered aloud.
+
+A real ``voice-imrs`` process on the virtual sound device asks; a recorded "yes" or "no"
+is played into its microphone. Only a yes deletes, and the answer is spoken back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from live_cli import SPEECH, LiveCli, play_into_microphone
+from test_records_store import record, session_events
+
+YES_CLIP = SPEECH / "sc1_yes_6272b231_1.wav"
+NO_CLIP = SPEECH / "sc1_no_6d818f6c_2.wav"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, pulse: str) -> Iterator[Path]:
+    """A user with a profile and one recorded session."""
+    (tmp_path / "profile.toml").write_text('safe_place = "the lake"\n', encoding="utf-8")
+    record(tmp_path / "data", session_events((6, 2)))
+    yield tmp_path
+
+
+def _forget_by_voice(folder: Path, answer: Path | None = None, typed: str = "") -> LiveCli:
+    forget = LiveCli(folder, "forget", "--all", "--by-voice",
+                     *(() if typed else ("--no-keyboard",)))
+    try:
+        forget.wait_for("Say yes or no")
+        if answer is not None:
+            play_into_microphone(answer)
+        if typed:
+            forget.type(typed)
+        forget.finish(timeout=60)
+    finally:
+        forget.kill()
+    return forget
+
+
+def test_a_spoken_yes_deletes_everything_and_says_so(folder: Path) -> None:
+    forget = _forget_by_voice(folder, YES_CLIP)
+    assert forget.child.returncode == 0, forget.captions
+    assert any("Everything recorded is gone" in line for line in forget.captions)
+    assert not (folder / "data").exists()
+    assert not (folder / "profile.toml").exists()
+
+
+def test_a_spoken_no_deletes_nothing(folder: Path) -> None:
+    before = sorted((folder / "data").rglob("*"))
+    forget = _forget_by_voice(folder, NO_CLIP)
+    assert forget.child.returncode == 1, forget.captions
+    assert any("Nothing was deleted" in line for line in forget.captions)
+    assert sorted((folder / "data").rglob("*")) == before
+    assert (folder / "profile.toml").exists()
+
+
+def test_the_keyboard_answers_beside_the_voice(folder: Path) -> None:
+    forget = _forget_by_voice(folder, typed="y")
+    assert forget.child.returncode == 0, forget.captions
+    assert not (folder / "data").exists()

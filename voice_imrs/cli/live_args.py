@@ -1,0 +1,43 @@
+"""The options every command that talks and listens on the sound devices shares.
+
+``run``, ``setup`` and ``forget --voice`` all run a live conversation: the same devices,
+recognizer, voice, captions and keyboard choices, declared and read in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the session modules load numpy: only when a conversation runs
+    from voice_imrs.session.live import LiveOptions
+
+
+def add_live_options(parser: argparse.ArgumentParser) -> None:
+    """Devices, recognizer, voice, captions and keyboard for a live conversation."""
+    parser.add_argument("--recognizer", default="keyword",
+                        help="keyword (default), pocketsphinx, vosk or keyboard")
+    parser.add_argument("--model", help="Vosk model directory")
+    parser.add_argument("--profile", type=Path, help="profile file (default: your profile)")
+    parser.add_argument("--input", dest="input_device",
+                        help="microphone (name, index, pulse:SOURCE)")
+    parser.add_argument("--output", dest="output_device",
+                        help="speaker (name, index, pulse:SINK)")
+    parser.add_argument("--voice", help="synthesizer voice (see `voice-imrs voices`)")
+    parser.add_argument("--rate", type=int, help="words per minute")
+    parser.add_argument("--tts", default="auto", help="synthesizer: auto, espeak, pyttsx3")
+    parser.add_argument("--quiet", action="store_true", help="do not print the spoken lines")
+    parser.add_argument("--no-keyboard", action="store_true", help="do not read keys")
+
+
+def live_options(args: argparse.Namespace) -> LiveOptions:
+    """The ``LiveOptions`` the parsed ``add_live_options`` arguments ask for."""
+    from voice_imrs.session.live import LiveOptions
+    from voice_imrs.session.log_writers import Captions
+
+    return LiveOptions(recognizer=args.recognizer, model=args.model,
+                       input_device=args.input_device, output_device=args.output_device,
+                       tts=args.tts, voice=args.voice, rate=args.rate,
+                       keyboard=not args.no_keyboard,
+                       captions=None if args.quiet else Captions())
