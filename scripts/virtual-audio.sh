@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Start or stop a virtual sound device: PulseAudio with two null sinks.
 #   speaker      what the app plays; speaker.monitor hears it (loopback tests)
-#   mic_feed     what tests inject with paplay; "mic" (a remap of its monitor) is the microphone
+#   mic_feed     what tests inject with paplay; "mic" (a remap of its monitor) is the microphone.
+#                It runs at 16 kHz mono, the rate of the test recordings, so a recording reaches
+#                the app as it was recorded: PulseAudio's default resampler, run twice (16 ->
+#                44.1 -> 16 kHz), takes 13-21 dB off everything above 6 kHz.
 # Usage: scripts/virtual-audio.sh start|stop|env
 # "start" prints the environment to export (XDG_RUNTIME_DIR, PULSE_SERVER).
 set -euo pipefail
@@ -19,8 +22,8 @@ start)
   cat > "$state/default.pa" <<PA
 load-module module-native-protocol-unix auth-anonymous=1 socket=$XDG_RUNTIME_DIR/pulse/native
 load-module module-null-sink sink_name=speaker sink_properties=device.description=speaker
-load-module module-null-sink sink_name=mic_feed sink_properties=device.description=mic_feed
-load-module module-remap-source source_name=mic master=mic_feed.monitor source_properties=device.description=mic
+load-module module-null-sink sink_name=mic_feed rate=16000 channels=1 sink_properties=device.description=mic_feed
+load-module module-remap-source source_name=mic master=mic_feed.monitor rate=16000 channels=1 source_properties=device.description=mic
 set-default-sink speaker
 set-default-source mic
 PA

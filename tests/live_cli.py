@@ -19,6 +19,17 @@ def play_into_microphone(clip: Path) -> None:
     subprocess.run(["paplay", "--device=mic_feed", str(clip)], check=True, timeout=30)
 
 
+def answer_aloud(cli: LiveCli, clip: Path) -> None:
+    """Answer once the question is over, as a person does: the voice is silent then.
+
+    The profile's ``silence_s`` should be short (2 s): the first reprompt ("Take your
+    time...") marks the moment, and the answer is played after it has been said.
+    """
+    cli.wait_for("Take your time")
+    time.sleep(3.0)
+    play_into_microphone(clip)
+
+
 class LiveCli:
     """One ``voice-imrs`` child on the virtual sound device, its captions read on a thread.
 

@@ -10,17 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_cli import SPEECH, LiveCli, play_into_microphone
+from live_cli import SPEECH, LiveCli, answer_aloud
 from test_records_store import record, session_events
 
-YES_CLIP = SPEECH / "sc1_yes_6272b231_1.wav"
+YES_CLIP = SPEECH / "sc1_yes_51055bda_4.wav"
 NO_CLIP = SPEECH / "sc1_no_6d818f6c_2.wav"
 
 
 @pytest.fixture
 def folder(tmp_path: Path, pulse: str) -> Iterator[Path]:
     """A user with a profile and one recorded session."""
-    (tmp_path / "profile.toml").write_text('safe_place = "the lake"\n', encoding="utf-8")
+    (tmp_path / "profile.toml").write_text('safe_place = "the lake"\nsilence_s = 2.0\n',
+                                           encoding="utf-8")
     record(tmp_path / "data", session_events((6, 2)))
     yield tmp_path
 
@@ -31,7 +32,7 @@ def _forget_by_voice(folder: Path, answer: Path | None = None, typed: str = "") 
     try:
         forget.wait_for("Say yes or no")
         if answer is not None:
-            play_into_microphone(answer)
+            answer_aloud(forget, answer)
         if typed:
             forget.type(typed)
         forget.finish(timeout=60)

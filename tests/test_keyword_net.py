@@ -22,7 +22,7 @@ from voice_imrs.asr.keyword_net import (
 from voice_imrs.asr.listener import IntentListener
 from voice_imrs.audio.wav import read_wav_at
 from voice_imrs.bench.speakers import is_held_out
-from voice_imrs.core.intents import NOTHING, RATING, YES_NO
+from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Expectation
 from voice_imrs.errors import ModelError
 from voice_imrs.ports import ASR_RATE
 
@@ -155,6 +155,21 @@ def test_answers_count_only_when_asked() -> None:
             kinds += [h.intent.kind for h in listener.feed(audio[i:i + 320], expect)]
         kinds += [h.intent.kind for h in listener.finish(expect)]
         assert (kinds[:1] or [None])[0] == wanted, (expect, kinds)
+
+
+def test_a_spoken_choice_can_be_picked_by_its_number() -> None:
+    menu = Expectation(kinds=frozenset({"choice"}),
+                       choices=(("safe_place", ("safe place", "one", "1")),
+                                ("breathing", ("breathing", "seven", "7"))))
+    assert {"one", "seven"} <= allowed_classes(menu)
+    assert "two" not in allowed_classes(menu) and "yes" not in allowed_classes(menu)
+    audio = _padded(SEVEN_CLIP)
+    listener = IntentListener(KeywordNetRecognizer(), vad=False)
+    heard = []
+    for i in range(0, len(audio), 320):
+        heard += listener.feed(audio[i:i + 320], menu)
+    heard += listener.finish(menu)
+    assert [(h.intent.kind, h.intent.value) for h in heard][:1] == [("choice", "breathing")]
 
 
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:

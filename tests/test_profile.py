@@ -173,7 +173,7 @@ def test_profile_commands(tmp_path: Path) -> None:
     _cli("profile", "set", "cue_word", "river", "--profile", str(other), env_dir=folder)
     assert load_profile(other).cue_word == "river"
 
-    setup = _cli("setup", env_dir=folder, stdin="Robin\n")
+    setup = _cli("setup", "--keyboard", env_dir=folder, stdin="Robin\n")
     assert setup.returncode == 0, setup.stderr
     profile = load_profile(folder / "profile.toml")
     assert profile.name == "Robin" and profile.mode == "therapist"

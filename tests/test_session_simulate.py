@@ -146,3 +146,59 @@ audio = "DEV/sc1_two_b87bdb22_1.wav"
     stored = store.events(session.id)
     assert [e.event for e in stored].count("rating") == [e["event"] for e in events].count("rating")
     assert all("text" not in e.fields for e in stored if e.event == "intent")
+
+
+def test_an_answer_begun_before_the_silence_timeout_is_heard_not_reprompted() -> None:
+    """Silence means nothing was said in time: a reply still being spoken is waited for."""
+    import numpy as np
+
+    from voice_imrs.audio.wav import read_wav_at
+    from voice_imrs.core.script import AskRating, End, RatingBranch, Say, Script
+    from voice_imrs.session.simulate import simulate as run_simulation
+    from voice_imrs.session.simulated_client import REACTION_S, Reply, Scenario
+
+    clip = read_wav_at(DEV / "sc1_seven_93ec8b84_0.wav", 16000)
+    frames = np.abs(clip[: len(clip) // 320 * 320].reshape(-1, 320).astype(np.int32))
+    onset_s = int(np.argmax(frames.mean(axis=1) > 300)) * 0.02
+    silence_s = 2.0
+    # The voice begins 0.1 s before the timeout; the word ends after it.
+    lead = max(0.0, silence_s - 0.1 - REACTION_S - onset_s)
+    late = np.concatenate([np.zeros(int(lead * 16000), np.int16), clip])
+    script = Script("late", "Late", (
+        AskRating("rate", "From zero to ten, how strong is it?",
+                  branches=(RatingBranch(8, 10, "grounding_end"),)),
+        Say("grounding_end", "Feel your feet on the floor."), End("end")))
+    result = run_simulation(script, Scenario(replies=[Reply(audio=late)]),
+                            Profile(silence_s=silence_s))
+    kinds = [e.event for e in result.events]
+    assert "noinput" not in kinds, kinds
+    assert [e.fields["value"] for e in result.events if e.event == "rating"] == [7]
+
+
+def test_an_answer_begun_as_the_question_ends_is_heard_whole() -> None:
+    """A client who starts answering in the last moment of the question is not cut off."""
+    from voice_imrs.audio.wav import read_wav_at
+    from voice_imrs.core.script import AskYesNo, End, Say, Script
+    from voice_imrs.session import parts
+    from voice_imrs.session.simulate import simulate as run_simulation
+    from voice_imrs.session.simulated_client import BargeIn, Reply, Scenario
+
+    script = Script("edge", "Edge", (
+        AskYesNo("ask", "Would you like to go on?", no="grounding_end"),
+        Say("grounding_end", "Feel your feet on the floor."), End("end")))
+    speech = parts.make_speech("auto")
+    try:
+        quiet = run_simulation(script, Scenario(replies=[Reply(text="no")]), Profile(),
+                               speech=speech)
+        said = {e.event: e.t for e in quiet.events if e.step == "ask"
+                and e.event in ("say_start", "say_end")}
+        question_s = said["say_end"] - said["say_start"]
+        clip = read_wav_at(DEV / "sc1_yes_51055bda_4.wav", 16000)
+        # The clip's word starts about 0.3 s in: it begins 0.1 s before the question ends.
+        edge = BargeIn("ask", max(0.0, question_s - 0.4), clip, "yes")
+        result = run_simulation(script, Scenario(barge_ins=[edge]), Profile(), speech=speech)
+    finally:
+        speech.close()
+    answers = [e.fields["intent"] for e in result.events if e.event == "intent"]
+    assert answers == ["yes"], [(e.t, e.event, e.fields) for e in result.events]
+    assert "noinput" not in [e.event for e in result.events]

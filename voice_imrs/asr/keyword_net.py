@@ -186,12 +186,16 @@ def allowed_classes(expect: Expectation) -> frozenset[str]:
     """The classes that may be reported when the step expects ``expect``.
 
     Stop and the commands always; numbers only when a rating was asked, yes/no when a
-    yes/no question was, ready/continue when a "ready" is awaited. Leaving out what cannot
-    count sharpens the choice among what can (a closed set per question).
+    yes/no question was, ready/continue when a "ready" is awaited, and for a spoken choice
+    the words its options can be picked by ("one", "two" in a menu). Leaving out what
+    cannot count sharpens the choice among what can (a closed set per question).
     """
     allowed = {"noise", "other", "stop", *COMMANDS}
     if "rating" in expect.kinds:
         allowed.update(NUMBERS)
+    if "choice" in expect.kinds:
+        allowed.update(CLASS_OF_PHRASE[phrase] for _, phrases in expect.choices
+                       for phrase in phrases if phrase in CLASS_OF_PHRASE)
     if "yes" in expect.kinds:
         allowed.add("yes")
     if "no" in expect.kinds:

@@ -65,6 +65,11 @@ class IntentListener:
         self._samples = 0
 
     @property
+    def hearing_speech(self) -> bool:
+        """Someone is speaking right now (voice activity, not yet ended by a pause)."""
+        return self._detector is not None and self._detector.in_speech
+
+    @property
     def t(self) -> float:
         """Seconds of audio fed so far."""
         return self._samples / ASR_RATE

@@ -1,6 +1,7 @@
-"""``voice-imrs profile``, ``profile set KEY VALUE`` and ``setup`` (by keyboard).
+"""``voice-imrs profile``, ``profile set KEY VALUE`` and ``setup`` (by voice or keyboard).
 
 The profile is shown as plain ``key: value`` lines (or JSON with ``--json``). ``setup``
+runs a spoken conversation (``voice_imrs.session.voice_setup``); ``setup --keyboard``
 asks one plain question per line on standard input, each with its current value; an empty
 answer keeps it, and the end of input keeps all the rest, so it also works piped.
 """
@@ -8,10 +9,13 @@ answer keeps it, and the end of input keeps all the rest, so it also works piped
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
+from voice_imrs.cli.live_args import add_live_options, live_options
 from voice_imrs.core.profile import Profile
 
 #: (key, question) asked by ``setup``, in order.
@@ -50,10 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     change.set_defaults(handler=set_profile)
 
     setup = subparsers.add_parser(
-        "setup", help="fill in your profile by answering questions",
-        description="Fill in your profile by answering a few questions on the keyboard. "
-                    "Press Enter to keep the value shown in brackets.")
-    setup.add_argument("--profile", metavar="FILE", help="profile file (default: yours)")
+        "setup", help="fill in your profile by answering questions, aloud or typed",
+        description="Fill in your profile in a spoken conversation: pace and loudness, "
+                    "perspective, eyes, helper figure, spoken summary, keeping words. Answer "
+                    "aloud or with the keys; say stop at any time, Ctrl-C leaves without "
+                    "saving. --keyboard asks typed questions instead, including your own "
+                    "words (safe place, cue word, anchor phrase); Enter keeps a value.")
+    setup.add_argument("--keyboard", action="store_true",
+                       help="typed questions on the terminal instead of a spoken conversation")
+    add_live_options(setup)
+    setup.add_argument("--log", type=Path, help="also write the event log (JSON lines) here")
     setup.set_defaults(handler=run_setup)
 
 
@@ -126,10 +136,30 @@ def setup_conversation(profile: Profile, stdin: TextIO, stdout: TextIO) -> Profi
 
 
 def run_setup(args: argparse.Namespace) -> int:
+    from voice_imrs.core.profile import profile_to_mapping
     from voice_imrs.profile_store import load_profile, profile_path, save_profile
 
     path = profile_path(args.profile)
-    profile = setup_conversation(load_profile(path), sys.stdin, sys.stdout)
+    before = load_profile(path)
+    if args.keyboard:
+        profile = setup_conversation(before, sys.stdin, sys.stdout)
+    else:
+        from voice_imrs.session.log_writers import JsonLinesLog
+        from voice_imrs.session.voice_setup import setup_by_voice
+
+        with contextlib.ExitStack() as stack:
+            observers = []
+            if args.log:
+                stream = stack.enter_context(args.log.open("a", encoding="utf-8"))
+                observers.append(JsonLinesLog(stream))
+            profile, reason = setup_by_voice(before, live_options(args), observers)
+        if reason not in ("completed", "stopped"):
+            print("Setup left before the end: your profile is unchanged.")
+            return 130 if reason == "signal" else 1
+    old, new = profile_to_mapping(before), profile_to_mapping(profile)
+    for key, value in new.items():
+        if old.get(key) != value:
+            print(f"{key}: {_shown(value)}")
     saved = save_profile(profile, path)
     print(f"Saved your profile to {saved}. `voice-imrs profile` shows it.")
     return 0

@@ -49,6 +49,9 @@ TICK_S = BLOCK / ASR_RATE
 #: never waits for the speaker, so a backlog of microphone blocks (a stalled callback, a
 #: slow moment) is worked off at once instead of delaying every later stop by as much.
 OUTPUT_AHEAD_S = 0.04
+#: How long an answer that began before the silence timeout may go on before it counts
+#: as no input after all (speech that never ends, such as a noise the detector hears).
+ANSWER_GRACE_S = 4.0
 
 
 class IntentSource(Protocol):
@@ -209,7 +212,10 @@ class SessionRunner:
                 self._stop_audio()
                 self._deadline = self.t + action.timeout_s
                 self._listening = True
-                self.listener.reset()
+                # An answer begun as the question ends is heard whole: a reset now would
+                # make the recognizer ignore the rest of that utterance.
+                if not getattr(self.listener, "hearing_speech", False):
+                    self.listener.reset()
                 if self.observers.on_listen:
                     self.observers.on_listen(self.t, action.expect)
 
@@ -298,6 +304,9 @@ class SessionRunner:
     def _check_deadline(self) -> None:
         if self._deadline is None or self.t < self._deadline - 1e-9:
             return
+        if (self._listening and getattr(self.listener, "hearing_speech", False)
+                and self.t < self._deadline + ANSWER_GRACE_S):
+            return  # an answer has begun: "no input" means nothing was said in time
         self._deadline = None
         if self._listening:
             self._listening = False
