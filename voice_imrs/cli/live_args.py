@@ -27,6 +27,11 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--voice", help="synthesizer voice (see `voice-imrs voices`)")
     parser.add_argument("--rate", type=int, help="words per minute")
     parser.add_argument("--tts", default="auto", help="synthesizer: auto, espeak, pyttsx3")
+    parser.add_argument("--recorded-voice", metavar="NAME",
+                        help="a therapist's recorded prompts (see `voice-imrs voices "
+                             "--recorded`); \"\" for the synthetic voice only")
+    parser.add_argument("--background", metavar="TEXTURE",
+                        help="rain, pink_noise or brown_noise under the voice; none for none")
     parser.add_argument("--quiet", action="store_true", help="do not print the spoken lines")
     parser.add_argument("--no-keyboard", action="store_true", help="do not read keys")
 
@@ -40,4 +45,5 @@ def live_options(args: argparse.Namespace) -> LiveOptions:
                        input_device=args.input_device, output_device=args.output_device,
                        tts=args.tts, voice=args.voice, rate=args.rate,
                        keyboard=not args.no_keyboard,
-                       captions=None if args.quiet else Captions())
+                       captions=None if args.quiet else Captions(),
+                       recorded_voice=args.recorded_voice, background=args.background)

@@ -33,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     sim.add_argument("--realtime", action="store_true", help="take as long as a real session")
     sim.add_argument("--record", action="store_true", help="keep a record in the history")
     sim.add_argument("--tts", default="auto", help="synthesizer: auto, espeak, pyttsx3")
+    sim.add_argument("--recorded-voice", metavar="NAME",
+                     help="a therapist's recorded prompts instead of the synthetic voice")
+    sim.add_argument("--background", metavar="TEXTURE",
+                     help="rain, pink_noise or brown_noise under the voice; none for none")
     _listening_options(sim)
     sim.set_defaults(handler=_simulate)
 
@@ -74,7 +78,8 @@ def _simulate(args: argparse.Namespace) -> int:
                 return 0
         result = simulate(script, scenario, profile, out_wav=args.out,
                           recognizer=args.recognizer, model=args.model, tts=args.tts,
-                          realtime=args.realtime, observers=observers)
+                          realtime=args.realtime, observers=observers,
+                          recorded_voice=args.recorded_voice, background=args.background)
     print(f"simulate: session ended ({result.reason})", file=sys.stderr)
     return 0
 

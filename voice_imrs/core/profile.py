@@ -40,7 +40,7 @@ INTEGERS = ("rate_wpm", "high", "medium", "resume_at", "rise")
 FLOATS = ("volume", "silence_s")
 BOOLEANS = ("store_audio", "store_transcripts", "screen_done", "spoken_summary")
 # Keys that may be empty text (voice "": the synthesizer's default; name "": not used).
-MAY_BE_EMPTY = ("name", "voice")
+MAY_BE_EMPTY = ("name", "voice", "recorded_voice", "background")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,10 @@ class Profile:
     store_audio / store_transcripts: whether session records keep audio or words.
     screen_done: the first-session safety screen has been completed.
     spoken_summary: say how the session went at its end (ratings, practice this week).
+    recorded_voice: a therapist's recorded prompts to use instead of the synthetic voice
+      ("" for none; see ``voice-imrs record-prompts``).
+    background: a texture under the voice in sessions ("rain", "pink_noise",
+      "brown_noise"; "" for none).
     """
 
     name: str = ""
@@ -94,6 +98,8 @@ class Profile:
     store_transcripts: bool = False
     screen_done: bool = False
     spoken_summary: bool = True
+    recorded_voice: str = ""
+    background: str = ""
 
     def variables(self) -> dict[str, str]:
         """Placeholder values the scripts can use (see docs/SCRIPT_FORMAT.md)."""

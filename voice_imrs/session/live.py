@@ -37,6 +37,8 @@ class LiveOptions:
     rate: int | None = None
     keyboard: bool = True
     captions: Callable[[str], None] | None = None
+    recorded_voice: str | None = None  # None: the profile's
+    background: str | None = None  # None: the profile's; "none": no background
 
 
 class MicrophoneBlocks:
@@ -95,6 +97,12 @@ def run_live(script: Script, profile: Profile, options: LiveOptions,
     from voice_imrs.audio.output import SoundDeviceSink
 
     speech = parts.make_speech(options.tts)
+    try:
+        renderer = parts.prompt_voice(speech, script, profile, options.recorded_voice)
+        bed = parts.background_bed(profile, speech.sample_rate, options.background)
+    except BaseException:
+        speech.close()
+        raise
     listener = parts.make_listener(options.recognizer, options.model, profile)
     # The microphone opens first: the output stream then starts in 0.2-0.5 s here, after
     # the microphone up to 2 s (PulseAudio's ALSA plugin, measured by bench startup).
@@ -106,22 +114,22 @@ def run_live(script: Script, profile: Profile, options: LiveOptions,
         speech.close()
         raise
     try:
-        return asyncio.run(_session(script, profile, options, observers, speech, listener,
-                                    sink, source))
+        return asyncio.run(_session(script, profile, options, observers, renderer, bed,
+                                    listener, sink, source))
     finally:
         sink.close()
         speech.close()
 
 
 async def _session(script: Script, profile: Profile, options: LiveOptions,
-                   observers: list[Callable[[LogEvent], None]], speech: parts.Speech,
+                   observers: list[Callable[[LogEvent], None]], renderer: object, bed: object,
                    listener: object, sink: AudioSink, source: AudioSource) -> str:
     loop = asyncio.get_running_loop()
     typed: asyncio.Queue[str] = asyncio.Queue()
     mic = MicrophoneBlocks(source, loop)
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
-        renderer=speech.renderer,  # type: ignore[arg-type]
+        renderer=renderer, bed=bed,  # type: ignore[arg-type]
         voice=parts.voice_for(profile, options.voice, options.rate), sink=sink,
         blocks=mic.__aiter__(), listener=listener,  # type: ignore[arg-type]
         typed=typed, stop_words=tuple(profile.stop_words),

@@ -78,3 +78,35 @@ def bell_sounds(rate: int) -> Callable[[str], PCM]:
         return load_asset(name, rate)
 
     return sound
+
+
+def prompt_voice(speech: Speech, script: Script, profile: Profile,
+                 recorded_voice: str | None = None) -> object:
+    """The prompt renderer for ``script``: recorded takes (the therapist's, the client's
+    message) in front of the synthesizer, or the synthesizer alone when there are none.
+
+    ``recorded_voice`` overrides the profile's ("" turns it off).
+    """
+    from voice_imrs.render.takes import load_client_message
+    from voice_imrs.session.recorded_voice import OWN_MESSAGE_STEP, RecordedVoice
+
+    name = profile.recorded_voice if recorded_voice is None else recorded_voice
+    wants_message = any(step.id == OWN_MESSAGE_STEP for step in script.steps)
+    message = load_client_message(speech.sample_rate) if wants_message else None
+    if not name and message is None:
+        return speech.renderer
+    return RecordedVoice.for_script(speech.renderer, speech.sample_rate, script, name, message)
+
+
+def background_bed(profile: Profile, rate: int, background: str | None = None):  # noqa: ANN201
+    """The background texture to play under the voice, or None.
+
+    ``background`` overrides the profile's ("" or "none" turns it off); an unknown name is
+    a clear error listing the textures.
+    """
+    from voice_imrs.render.mixer import BackgroundBed
+
+    name = profile.background if background is None else background
+    if not name or name.strip().lower() == "none":
+        return None
+    return BackgroundBed(name, rate)

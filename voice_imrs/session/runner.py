@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -42,6 +42,9 @@ from voice_imrs.core.messages import (
 )
 from voice_imrs.ports import ASR_RATE, PCM, AudioSink, VoiceSettings
 from voice_imrs.session.echo_gate import EchoGate
+
+if TYPE_CHECKING:
+    from voice_imrs.render.mixer import BackgroundBed
 
 BLOCK = ASR_RATE // 50  # 20 ms of microphone audio per tick
 TICK_S = BLOCK / ASR_RATE
@@ -97,6 +100,8 @@ class SessionRunner:
     blocks: async iterator of 20 ms 16 kHz microphone blocks (ends when input ends).
     typed: a queue the keyboard (or a simulated client) puts typed text into ("stop", "7").
     bell_sound: name -> PCM at the sink's rate, for Bell actions.
+    bed: a background texture under the voice; "softer"/"louder" move it with the voice,
+      and a stop, any grounding step and the end silence it.
     """
 
     def __init__(self, plan: engine.Plan, variables: dict[str, str], *,
@@ -105,7 +110,8 @@ class SessionRunner:
                  typed: asyncio.Queue[str] | None = None,
                  stop_words: tuple[str, ...] = DEFAULT_STOP_WORDS,
                  bell_sound: Callable[[str], PCM] | None = None,
-                 observers: Observers | None = None, echo_gate: bool = True) -> None:
+                 observers: Observers | None = None, echo_gate: bool = True,
+                 bed: BackgroundBed | None = None) -> None:
         self.plan = plan
         self.variables = variables
         self.renderer = renderer
@@ -118,6 +124,8 @@ class SessionRunner:
         self.bell_sound = bell_sound
         self.observers = observers or Observers()
         self.gate = EchoGate() if echo_gate else None
+        self.bed = bed
+        self._voice_volume = voice.volume
         self.t = 0.0
         self.state = engine.State()
         self.reason: str | None = None
@@ -194,6 +202,7 @@ class SessionRunner:
     def _perform(self, actions: Iterable[Action]) -> None:
         for action in actions:
             if isinstance(action, Log):
+                self._quiet_bed_for(action)
                 self._emit(action)
             elif isinstance(action, Setting):
                 self._setting(action)
@@ -226,7 +235,9 @@ class SessionRunner:
         self._deadline = None
         self._listening = False
         settings = replace(self.voice, rate_wpm=self.state.rate_wpm)
-        audio = self.renderer.render(action.text, settings)
+        render_for = getattr(self.renderer, "render_for", None)  # recorded takes know steps
+        audio = (render_for(self.state.step, action.text, settings) if render_for
+                 else self.renderer.render(action.text, settings))
         rate = getattr(self.renderer, "sample_rate", self.sink.sample_rate)
         if rate != self.sink.sample_rate:
             from voice_imrs.audio.wav import resample
@@ -270,6 +281,8 @@ class SessionRunner:
             if playing.position >= len(playing.audio) and \
                     self.t - playing.started_t >= playing.hold_s:
                 finished = True
+        if self.bed is not None:
+            out += self.bed.next_block(n).astype(np.float32)
         for bell in list(self._bells):
             chunk = bell.audio[bell.position:bell.position + n]
             bell.position += len(chunk)
@@ -298,8 +311,25 @@ class SessionRunner:
         self._emit(Log("bell", self.state.step, {"name": action.name}))
 
     def _setting(self, action: Setting) -> None:
-        if action.name == "volume" and self._playing is not None:
-            self._playing.gain = float(action.value)
+        if action.name != "volume":
+            return
+        volume = float(action.value)
+        if self._playing is not None:
+            self._playing.gain = volume
+        if self.bed is not None and volume != self._voice_volume:
+            if volume < self._voice_volume:
+                self.bed.softer()
+            else:
+                self.bed.louder()
+        self._voice_volume = volume
+
+    def _quiet_bed_for(self, action: Log) -> None:
+        """A stop, grounding and the end are for the voice alone: the bed falls silent."""
+        if self.bed is None or self.bed.silent:
+            return
+        grounding = action.event == "step" and str(action.step or "").startswith("grounding")
+        if grounding or action.event in ("interrupted", "session_end"):
+            self.bed.stop()
 
     def _check_deadline(self) -> None:
         if self._deadline is None or self.t < self._deadline - 1e-9:

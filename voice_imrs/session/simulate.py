@@ -35,21 +35,33 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
              model: str | None = None, tts: str = "auto", realtime: bool = False,
              observers: Sequence[Callable[[LogEvent], None]] | None = None,
              speech: parts.Speech | None = None, listener: object | None = None,
-             fallback: Callable[[Expectation], Reply | None] | None = None) -> SimulationResult:
-    """Run ``script`` against the scripted client; return the end reason and the log."""
+             fallback: Callable[[Expectation], Reply | None] | None = None,
+             recorded_voice: str | None = None,
+             background: str | None = None) -> SimulationResult:
+    """Run ``script`` against the scripted client; return the end reason and the log.
+
+    ``recorded_voice`` and ``background`` override the profile's (see ``parts``).
+    """
     from voice_imrs.audio.output import NullSink, WavFileSink
 
     own_speech = speech is None
     speech = speech or parts.make_speech(tts)
     listener = listener or parts.make_listener(recognizer, model, profile)
+    try:
+        renderer = parts.prompt_voice(speech, script, profile, recorded_voice)
+        bed = parts.background_bed(profile, speech.sample_rate, background)
+    except BaseException:
+        if own_speech:
+            speech.close()
+        raise
     sink = (WavFileSink(out_wav, speech.sample_rate) if out_wav
             else NullSink(speech.sample_rate))
     result = SimulationResult("fault")
     try:
         client = SimulatedClient(scenario, asyncio.Queue(), realtime=realtime,
                                  fallback=fallback)
-        result.reason = asyncio.run(_run(script, client, profile, speech, listener, sink,
-                                         result, observers or []))
+        result.reason = asyncio.run(_run(script, client, profile, renderer, bed, listener,
+                                         sink, result, observers or []))
     finally:
         sink.close()
         if own_speech:
@@ -57,8 +69,8 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
     return result
 
 
-async def _run(script: Script, client: SimulatedClient, profile: Profile,
-               speech: parts.Speech, listener: object, sink: object, result: SimulationResult,
+async def _run(script: Script, client: SimulatedClient, profile: Profile, renderer: object,
+               bed: object, listener: object, sink: object, result: SimulationResult,
                observers: Sequence[Callable[[LogEvent], None]]) -> str:
     typed: asyncio.Queue[str] = asyncio.Queue()
     client.typed = typed  # the queue must belong to the running loop
@@ -67,8 +79,8 @@ async def _run(script: Script, client: SimulatedClient, profile: Profile,
                          on_listen=client.on_listen, on_say=client.on_say)
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
-        renderer=speech.renderer, voice=parts.voice_for(profile), sink=sink,  # type: ignore[arg-type]
+        renderer=renderer, voice=parts.voice_for(profile), sink=sink,  # type: ignore[arg-type]
         blocks=client.blocks(), listener=listener, typed=typed,  # type: ignore[arg-type]
         stop_words=tuple(profile.stop_words), bell_sound=parts.bell_sounds(sink.sample_rate),  # type: ignore[attr-defined]
-        observers=watchers, echo_gate=False)
+        observers=watchers, echo_gate=False, bed=bed)  # type: ignore[arg-type]
     return await runner.run()

@@ -7,6 +7,7 @@ silence, the keyboard and captions behave as in every exercise. Nothing here is 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from voice_imrs.core.events import LogEvent
 from voice_imrs.core.profile import Profile
@@ -46,6 +47,7 @@ def ask_yes(question: str, profile: Profile, options: LiveOptions,
             observers: Sequence[Observer] = ()) -> bool:
     """Ask ``question`` aloud; True only for a yes (a no, a stop or silence is a no)."""
     answers = Answers()
+    options = replace(options, background="none")  # a question, not an exercise
     ask = Script("ask", "Question", (AskYesNo("ask", question), End("ask_end")))
     reason = run_live(ask, profile, options, [*observers, answers])
     return reason == "completed" and answers.by_step.get("ask") == "yes"
@@ -54,5 +56,6 @@ def ask_yes(question: str, profile: Profile, options: LiveOptions,
 def say(text: str, profile: Profile, options: LiveOptions,
         observers: Sequence[Observer] = ()) -> str:
     """Speak ``text`` as a one-step session (captioned, stoppable); return the end reason."""
+    options = replace(options, background="none")
     return run_live(Script("said", "Said", (Say("said", text), End("said_end"))),
                     profile, options, list(observers))

@@ -159,6 +159,7 @@ def setup_by_voice(profile: Profile, options: LiveOptions,
     from voice_imrs.session.live import run_live
 
     answers = SetupAnswers()
+    options = replace(options, background="none")  # a conversation, not an exercise
     reason = run_live(setup_script(), profile, options, [*observers, answers])
     if reason not in ("completed", "stopped"):
         return profile, reason
