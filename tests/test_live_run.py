@@ -10,16 +10,20 @@ record survives and whose next start offers grounding first.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_cli import LiveCli, play_into_microphone
+from live_cli import LiveCli, answer_aloud, play_into_microphone
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_CLIP = ROOT / "tests/data/speech/dev/sc2_stop_0fa1e7a9_2.wav"
+SEVEN_CLIP = ROOT / "tests/data/speech/dev/sc1_seven_93ec8b84_0.wav"
 #: Every test script ends the same grounded way.
 CLOSING = """
 [[step]]
@@ -96,6 +100,43 @@ def test_captions_typed_answer_and_the_spoken_summary(folder: Path) -> None:
     assert "first practice this week" in summary
     assert any("three" in line for line in run.captions), run.captions
     assert [e["value"] for e in run.events() if e["event"] == "rating"] == [3]
+    assert not (folder / "data" / "audio").exists()  # no audio unless turned on
+
+
+def test_audio_is_kept_only_when_turned_on_and_forget_deletes_it(folder: Path) -> None:
+    import stat
+
+    import numpy as np
+
+    from voice_imrs.audio.wav import read_wav, read_wav_at
+
+    (folder / "profile.toml").write_text(
+        "screen_done = true\nstore_audio = true\nsilence_s = 2.0\nspoken_summary = false\n",
+        encoding="utf-8")
+    run = Run(folder, str(folder / "tiny.toml"), "--no-keyboard")
+    try:
+        run.wait_for("how strong is the feeling")
+        answer_aloud(run, SEVEN_CLIP)  # a spoken rating, heard and kept
+        run.wait_for("feet on the floor")
+        assert run.finish() == 0
+    finally:
+        run.kill()
+    assert [e["value"] for e in run.events() if e["event"] == "rating"] == [7]
+    kept = folder / "data" / "audio" / "session-1.wav"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    audio, rate = read_wav(kept)
+    clip = read_wav_at(SEVEN_CLIP, rate).astype(np.float32)
+    heard = audio.astype(np.float32)
+    match = np.correlate(heard, clip, "valid").max() / (np.linalg.norm(clip) ** 2)
+    assert match > 0.9, match  # the microphone's audio, as it was heard
+
+    forget = subprocess.run([sys.executable, "-m", "voice_imrs", "forget", "--session", "1",
+                             "--yes"], env={**os.environ, "PYTHONPATH": str(ROOT),
+                                            "VOICE_IMRS_DATA_DIR": str(folder / "data"),
+                                            "VOICE_IMRS_CONFIG_DIR": str(folder)},
+                            capture_output=True, text=True, timeout=60)
+    assert forget.returncode == 0, forget.stderr
+    assert not kept.exists()
 
 
 def test_a_typed_stop_grounds_and_ctrl_c_twice_ends_at_once(folder: Path) -> None:

@@ -65,7 +65,8 @@ class Profile:
     barge_in: "hotword" (only stop words interrupt) or "speech" (any speech pauses).
     crisis_resources: what to say when someone may be in danger.
     mode: "homework", or "therapist" when a therapist enabled the full session.
-    store_audio / store_transcripts: whether session records keep audio or words.
+    store_audio / store_transcripts: whether session records keep the microphone audio
+      (data folder, audio/session-N.wav) or the recognized words.
     screen_done: the first-session safety screen has been completed.
     spoken_summary: say how the session went at its end (ratings, practice this week).
     recorded_voice: a therapist's recorded prompts to use instead of the synthetic voice

@@ -253,6 +253,9 @@ class RecordStore:
             self.conn.execute("COMMIT")
             # The deleted rows still sit in the WAL until a checkpoint copies and truncates it.
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        from voice_imrs.records.kept_audio import session_audio_path
+
+        session_audio_path(self.folder, session_id).unlink(missing_ok=True)
 
     # ------------------------------------------------------------ crash recovery
 

@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -39,6 +40,7 @@ class LiveOptions:
     captions: Callable[[str], None] | None = None
     recorded_voice: str | None = None  # None: the profile's
     background: str | None = None  # None: the profile's; "none": no background
+    keep_audio: Path | None = None  # write what the microphone heard here (store_audio)
 
 
 class MicrophoneBlocks:
@@ -127,11 +129,18 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
     loop = asyncio.get_running_loop()
     typed: asyncio.Queue[str] = asyncio.Queue()
     mic = MicrophoneBlocks(source, loop)
+    kept = None
+    blocks = mic.__aiter__()
+    if options.keep_audio is not None:
+        from voice_imrs.records.kept_audio import KeptAudio
+
+        kept = KeptAudio(options.keep_audio)
+        blocks = _kept(blocks, kept)
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
         renderer=renderer, bed=bed,  # type: ignore[arg-type]
         voice=parts.voice_for(profile, options.voice, options.rate), sink=sink,
-        blocks=mic.__aiter__(), listener=listener,  # type: ignore[arg-type]
+        blocks=blocks, listener=listener,  # type: ignore[arg-type]
         typed=typed, stop_words=tuple(profile.stop_words),
         bell_sound=parts.bell_sounds(sink.sample_rate),
         observers=Observers(events=observers, captions=options.captions))
@@ -160,3 +169,12 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
         if keys:
             keys.close()
         mic.close()
+        if kept is not None:
+            kept.close()
+
+
+async def _kept(blocks: AsyncIterator[PCM], kept: object) -> AsyncIterator[PCM]:
+    """``blocks``, each also written to the kept audio file."""
+    async for block in blocks:
+        kept.write(block)  # type: ignore[attr-defined]
+        yield block

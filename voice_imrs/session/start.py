@@ -116,7 +116,11 @@ def _recover(recorder) -> bool:  # noqa: ANN001
 
 def _run_recorded(script: Script, profile: Profile, options: LiveOptions,
                   extra: list[Callable[[LogEvent], None]], recorder) -> str:  # noqa: ANN001
-    recorder.begin(script.name, profile.mode)
+    session_id = recorder.begin(script.name, profile.mode)
+    if profile.store_audio:
+        from voice_imrs.records.kept_audio import session_audio_path
+
+        options = replace(options, keep_audio=session_audio_path(recorder.folder, session_id))
     reason = "signal"
     try:
         reason = run_live(script, profile, options, [*extra, recorder.add])
