@@ -100,11 +100,19 @@ def load_clips(manifest: str | Path, split: str = "heldout") -> list[Clip]:
             for r in rows if _in_split(split, r["speaker"], r["file"])]
 
 
-def padded(clip: Clip) -> PCM:
+#: "full": the recordings as they are (16 kHz). "narrow": through an 8 kHz channel, as a
+#: Bluetooth headset's hands-free microphone or a phone line delivers speech (nothing
+#: above 4 kHz, where much of "s" and "t" lives).
+BANDS = ("full", "narrow")
+
+
+def padded(clip: Clip, band: str = "full") -> PCM:
     """The clip between quiet stretches of faint noise (seeded by the file name)."""
-    from voice_imrs.audio.wav import read_wav_at
+    from voice_imrs.audio.wav import read_wav_at, resample
 
     audio = read_wav_at(clip.path, ASR_RATE)
+    if band == "narrow":
+        audio = resample(resample(audio, ASR_RATE, 8000), 8000, ASR_RATE)
     rng = np.random.default_rng(zlib.crc32(clip.path.name.encode()))
     quiet = np.concatenate([np.zeros(int(LEAD_S * ASR_RATE)), audio.astype(np.float64),
                             np.zeros(int(TAIL_S * ASR_RATE))])
@@ -210,11 +218,11 @@ def _first_answer(kinds: list[str], values: list[Any], wanted: Iterable[str]) ->
 
 
 def score_ours(clips: list[Clip], make: Callable[[], Recognizer],
-               confirm_below: float | None) -> Tally:
+               confirm_below: float | None, band: str = "full") -> Tally:
     """Run every pass of every clip through fresh recognizers from ``make``."""
     tally = Tally()
     for clip in clips:
-        audio = padded(clip)
+        audio = padded(clip, band)
         idle = listen_to(make(), audio, NOTHING)
         fired = "stop" in idle.kinds
         _count_stop_and_speech(tally, clip, fired, idle.speech)
@@ -243,14 +251,14 @@ def score_ours(clips: list[Clip], make: Callable[[], Recognizer],
     return tally
 
 
-def score_peer(clips: list[Clip]) -> Tally:
+def score_peer(clips: list[Clip], band: str = "full") -> Tally:
     """The peer on the same padded clips."""
     from voice_imrs.bench.peer import SpeechRecognitionPeer
 
     peer = SpeechRecognitionPeer()
     tally = Tally()
     for clip in clips:
-        audio = padded(clip)
+        audio = padded(clip, band)
         spotted = peer.keywords(audio)
         text = peer.text(audio)
         fired = "stop" in spotted.split()
@@ -320,19 +328,21 @@ def confusion_lines(tally: Tally) -> list[str]:
 
 
 def run(manifest: str | Path = DEFAULT_MANIFEST, recognizer: str = "keyword",
-        split: str = "heldout", peer: bool = True, out: Callable[[str], None] = print
-        ) -> dict[str, Any]:
+        split: str = "heldout", peer: bool = True, out: Callable[[str], None] = print,
+        band: str = "full") -> dict[str, Any]:
     """Measure, print human-readable lines, and return the summary (printed last as JSON)."""
     clips = load_clips(manifest, split)
     if not clips:
         raise VoiceImrsError(f"No clips to measure in {str(manifest)!r} (split {split}).",
                              hint="Use --split all for a manifest of other speakers.")
     make, confirm_below = recognizer_factory(recognizer)
-    out(f"recognition benchmark: {len(clips)} clips from {manifest} (split {split})")
+    out(f"recognition benchmark: {len(clips)} clips from {manifest} (split {split}, "
+        f"band {band})")
     started = time.perf_counter()
-    ours = score_ours(clips, make, confirm_below)
+    ours = score_ours(clips, make, confirm_below, band)
     out(f"{recognizer}: {time.perf_counter() - started:.1f} s")
-    summary: dict[str, Any] = {"recognizer": recognizer, "split": split, **ours.rates()}
+    summary: dict[str, Any] = {"recognizer": recognizer, "split": split, "band": band,
+                               **ours.rates()}
     if ours.latencies_ms:
         summary["stop_decided_after_word_end_ms_p50"] = round(
             float(np.median(ours.latencies_ms)))
@@ -342,7 +352,7 @@ def run(manifest: str | Path = DEFAULT_MANIFEST, recognizer: str = "keyword",
     _print_tally(recognizer, ours, out)
     if peer:
         started = time.perf_counter()
-        theirs = score_peer(clips)
+        theirs = score_peer(clips, band)
         out(f"peer (SpeechRecognition recognize_sphinx): {time.perf_counter() - started:.1f} s")
         _print_tally("peer", theirs, out)
         summary["peer"] = theirs.rates()

@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                                   "training speakers (for tuning)")
     recognition.add_argument("--no-peer", action="store_true",
                              help="skip the SpeechRecognition peer")
+    recognition.add_argument("--band", default="full", choices=("full", "narrow"),
+                             help="full: the recordings as they are; narrow: through an 8 kHz "
+                                  "channel, as a Bluetooth headset microphone hears")
     recognition.set_defaults(handler=recognition_command)
 
     resources = sub.add_parser("resources", help="CPU and memory of each recognizer while "
@@ -72,7 +75,7 @@ def recognition_command(args: argparse.Namespace) -> int:
     from voice_imrs.bench import recognition
 
     recognition.run(args.manifest or recognition.DEFAULT_MANIFEST, args.recognizer, args.split,
-                    peer=not args.no_peer)
+                    peer=not args.no_peer, band=args.band)
     return 0
 
 
