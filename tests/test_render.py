@@ -343,6 +343,36 @@ def test_recorded_take_replaces_tts_and_an_edited_prompt_falls_back(env):
     assert {s["id"]: s.get("voice") for s in sheet["steps"]}["rating"] == "synthetic"
 
 
+def test_the_clients_message_plays_in_a_rendered_micro_imagery_track(env):
+    from voice_imrs.render.takes import MESSAGE_STEP, MESSAGE_TEXT, client_message_library
+
+    folder, _ = env
+    clip = SPEECH / "dev" / "arctic_aew_a0001.wav"
+    client_message_library().store(MESSAGE_STEP, MESSAGE_TEXT, read_wav_at(clip, 16000), 16000)
+
+    def message_match(out) -> tuple[str | None, float]:
+        sheet = json.loads(out.with_suffix(".cues.json").read_text())
+        step = next(s for s in sheet["steps"] if s["id"] == "own_message")
+        following = sheet["steps"][sheet["steps"].index(step) + 1]
+        audio, rate = read_wav(out)
+        span = audio[int(step["start_s"] * rate):int(following["start_s"] * rate)]
+        expected = read_wav_at(clip, rate).astype(np.float64)
+        x = span.astype(np.float64)
+        energy = np.sqrt(np.convolve(x * x, np.ones(len(expected)), "valid"))
+        best = np.max(np.correlate(x, expected, "valid") / (energy * np.linalg.norm(expected)
+                                                             + 1e-9))
+        return step.get("voice"), float(best)
+
+    out = folder / "micro.wav"
+    assert render(["micro_imagery", "--out", str(out)]) == 0
+    voice, match = message_match(out)
+    assert voice == "own message" and match > 0.99  # the client's own recording
+
+    assert render(["micro_imagery", "--out", str(out), "--no-message"]) == 0
+    voice, match = message_match(out)
+    assert voice == "synthetic" and match < 0.5
+
+
 def test_ring_items_only_where_the_script_asks():
     items = calm_path(Script("s", "S", steps=(Say("a", "A.", bell="chime"),
                                               End("grounding_end", "B."))), {})

@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                              "(see `voice-imrs record-prompts`)")
     render.add_argument("--voices-dir", type=Path, metavar="DIR",
                         help="folder of recorded voices (default audio_assets/voices)")
+    render.add_argument("--no-message", action="store_true",
+                        help="do not play your recorded message (see `voice-imrs "
+                             "record-message`) at the micro-imagery message step")
     render.add_argument("--no-chapters", action="store_true",
                         help="do not write chapters into MP3/OGG metadata")
     render.set_defaults(handler=run_render)
@@ -108,7 +111,7 @@ def run_render(args: argparse.Namespace) -> int:
         write_audio,
         write_cue_sheet,
     )
-    from voice_imrs.render.takes import TakeLibrary, recorded_voices
+    from voice_imrs.render.takes import TakeLibrary, load_client_message, recorded_voices
     from voice_imrs.render.track import calm_path, render_track
     from voice_imrs.script_files import find_script
     from voice_imrs.session.parts import variables_for, voice_for
@@ -138,8 +141,9 @@ def run_render(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     items = calm_path(script, variables_for(profile))
+    message = None if args.no_message else load_client_message(synth.sample_rate)
     track = render_track(items, synth, settings, takes=takes, background=background,
-                         background_volume=args.background_volume,
+                         background_volume=args.background_volume, message=message,
                          progress=ProgressBar(f"Rendering {script.name}"))
     chapters = [] if args.no_chapters else [
         (float(str(cue["start_s"])), f"{cue['id']}: {cue['text']}".rstrip(": "))

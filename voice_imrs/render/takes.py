@@ -35,6 +35,11 @@ INDEX = "index.json"
 MESSAGE_LIBRARY = "own"
 MESSAGE_STEP = "message"
 MESSAGE_TEXT = "the client's own affirming message"
+#: A script step with this id plays the client's message, after a short lead-in.
+OWN_MESSAGE_STEP = "own_message"
+OWN_MESSAGE_LEAD_IN = "Let them hear your anchor phrase, in your own voice."
+#: Silence between the lead-in and the message.
+OWN_MESSAGE_GAP_S = 0.4
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: A perspective or eyes alternative (``[first: ... | third: ...]``, see core.wording).
 _ALTERNATIVE = re.compile(r"\[\s*(first|third|closed|open)\s*:", re.IGNORECASE)

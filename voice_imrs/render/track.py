@@ -47,7 +47,12 @@ from voice_imrs.errors import ScriptError
 from voice_imrs.ports import PCM, Synthesizer, VoiceSettings
 from voice_imrs.render.assets import load_asset
 from voice_imrs.render.mixer import BackgroundBed, normalize_loudness, soft_limit
-from voice_imrs.render.takes import TakeLibrary
+from voice_imrs.render.takes import (
+    OWN_MESSAGE_GAP_S,
+    OWN_MESSAGE_LEAD_IN,
+    OWN_MESSAGE_STEP,
+    TakeLibrary,
+)
 
 RATING_CUE = "Take a moment to notice the number that fits."
 YES_NO_CUE = "Take a moment to notice your answer."
@@ -295,11 +300,13 @@ Progress = Callable[[int, int], None]
 
 def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
                  takes: TakeLibrary | None = None, background: str | None = None,
-                 background_volume: float = 0.25,
+                 background_volume: float = 0.25, message: PCM | None = None,
                  progress: Progress | None = None) -> Track:
     """Lay ``items`` out at the synthesizer's rate and mix bells and the bed under them.
 
     takes: a therapist's recorded voice; a fresh take replaces the synthetic prompt.
+    message: the client's own message at the synthesizer's rate, played at the
+        ``own_message`` step after a short lead-in.
     progress: called with (prompts done, prompts in all) as speech is rendered.
     """
     rate = synth.sample_rate
@@ -308,7 +315,7 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
     for done, speech in enumerate(speeches, start=1):
         key = (speech.text, speech.take_key)
         if key not in rendered:
-            rendered[key] = _voice(speech, synth, settings, takes, rate)
+            rendered[key] = _voice(speech, synth, settings, takes, rate, message)
         if progress:
             progress(done, len(speeches))
 
@@ -356,8 +363,15 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
 
 
 def _voice(speech: Speech, synth: Synthesizer, settings: VoiceSettings,
-           takes: TakeLibrary | None, rate: int) -> tuple[PCM, str]:
+           takes: TakeLibrary | None, rate: int,
+           message: PCM | None = None) -> tuple[PCM, str]:
     """The prompt's audio at ``rate``, loudness-normalized, and where it came from."""
+    if message is not None and len(message) and speech.take_key is not None \
+            and speech.take_key[0] == OWN_MESSAGE_STEP:
+        lead_in, _ = _voice(Speech(OWN_MESSAGE_LEAD_IN), synth, settings, None, rate)
+        gap = np.zeros(int(OWN_MESSAGE_GAP_S * rate), np.int16)
+        own = normalize_loudness(message, rate, SPEECH_DBFS)
+        return np.concatenate([lead_in, gap, own]), "own message"
     if takes is not None and speech.take_key is not None:
         take = takes.take_for(*speech.take_key, rate=rate)
         if take is not None and len(take):

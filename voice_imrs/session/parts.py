@@ -87,8 +87,8 @@ def prompt_voice(speech: Speech, script: Script, profile: Profile,
 
     ``recorded_voice`` overrides the profile's ("" turns it off).
     """
-    from voice_imrs.render.takes import load_client_message
-    from voice_imrs.session.recorded_voice import OWN_MESSAGE_STEP, RecordedVoice
+    from voice_imrs.render.takes import OWN_MESSAGE_STEP, load_client_message
+    from voice_imrs.session.recorded_voice import RecordedVoice
 
     name = profile.recorded_voice if recorded_voice is None else recorded_voice
     wants_message = any(step.id == OWN_MESSAGE_STEP for step in script.steps)

@@ -18,12 +18,14 @@ import numpy as np
 from voice_imrs.core.script import Script
 from voice_imrs.errors import VoiceImrsError
 from voice_imrs.ports import PCM, VoiceSettings
-from voice_imrs.render.takes import TakeLibrary, recordable, recorded_voices
-
-#: A script step with this id plays the client's own recorded message when there is one.
-OWN_MESSAGE_STEP = "own_message"
-OWN_MESSAGE_LEAD_IN = "Let them hear your anchor phrase, in your own voice."
-_GAP_S = 0.4
+from voice_imrs.render.takes import (
+    OWN_MESSAGE_GAP_S,
+    OWN_MESSAGE_LEAD_IN,
+    OWN_MESSAGE_STEP,
+    TakeLibrary,
+    recordable,
+    recorded_voices,
+)
 
 
 class UnknownRecordedVoiceError(VoiceImrsError):
@@ -76,7 +78,7 @@ class RecordedVoice:
 
         if step_id == OWN_MESSAGE_STEP and self.message is not None:
             lead_in = self.render(OWN_MESSAGE_LEAD_IN, settings)
-            gap = np.zeros(int(_GAP_S * self.sample_rate), np.int16)
+            gap = np.zeros(int(OWN_MESSAGE_GAP_S * self.sample_rate), np.int16)
             self.played.append(step_id)
             return np.concatenate([lead_in, gap, self.message])
         take = self.takes.get(step_id or "")
