@@ -2,18 +2,20 @@
 
 One WAV file per recorded session in the data folder's ``audio/`` (readable by the user
 only), deleted with its session by ``forget``. Written block by block as the session
-hears it, so a session cut short keeps what was heard until then.
+hears it, and the header's lengths are brought up to date every second, so a session
+cut short, even by SIGKILL, leaves a playable file of what was heard until then.
 """
 
 from __future__ import annotations
 
 import os
-import wave
+import struct
 from pathlib import Path
 
 from voice_imrs.ports import ASR_RATE, PCM
 
 AUDIO_FOLDER = "audio"
+_BYTES_PER_SAMPLE = 2
 
 
 def session_audio_path(data_folder: Path, session_id: int) -> Path:
@@ -21,22 +23,41 @@ def session_audio_path(data_folder: Path, session_id: int) -> Path:
     return data_folder / AUDIO_FOLDER / f"session-{session_id}.wav"
 
 
+def _header(data_bytes: int) -> bytes:
+    """A 16-bit mono PCM WAV header at the recognizer's rate for ``data_bytes`` of samples."""
+    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
+            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, ASR_RATE,
+                                    ASR_RATE * _BYTES_PER_SAMPLE, _BYTES_PER_SAMPLE, 16)
+            + b"data" + struct.pack("<I", data_bytes))
+
+
 class KeptAudio:
     """A 16 kHz mono WAV file written as microphone blocks arrive (user-only permissions)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.path = path
-        self._file = os.fdopen(descriptor, "wb")
-        self._wav = wave.open(self._file, "wb")  # noqa: SIM115 - open for the whole session
-        self._wav.setnchannels(1)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(ASR_RATE)
+        # Unbuffered writes: what was heard is in the file even if the process is killed.
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(self._fd, _header(0))
+        self._data_bytes = 0
+        self._lengths_at = 0  # data bytes the header last announced
 
     def write(self, block: PCM) -> None:
-        self._wav.writeframesraw(block.tobytes())
+        data = block.astype("<i2", copy=False).tobytes()
+        os.write(self._fd, data)
+        self._data_bytes += len(data)
+        if self._data_bytes - self._lengths_at >= ASR_RATE * _BYTES_PER_SAMPLE:
+            self._update_lengths()
 
     def close(self) -> None:
-        self._wav.close()  # writes the final lengths into the header
-        self._file.close()
+        if self._fd < 0:
+            return
+        self._update_lengths()
+        os.close(self._fd)
+        self._fd = -1
+
+    def _update_lengths(self) -> None:
+        # pwrite leaves the file position at the end, where the next block goes.
+        os.pwrite(self._fd, _header(self._data_bytes), 0)
+        self._lengths_at = self._data_bytes
