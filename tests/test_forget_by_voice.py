@@ -6,11 +6,12 @@ is played into its microphone. Only a yes deletes, and the answer is spoken back
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_cli import SPEECH, LiveCli, answer_aloud
+from live_cli import SPEECH, LiveCli, answer_aloud, play_into_microphone
 from test_records_store import record, session_events
 
 YES_CLIP = SPEECH / "sc1_yes_51055bda_4.wav"
@@ -26,12 +27,16 @@ def folder(tmp_path: Path, pulse: str) -> Iterator[Path]:
     yield tmp_path
 
 
-def _forget_by_voice(folder: Path, answer: Path | None = None, typed: str = "") -> LiveCli:
+def _forget_by_voice(folder: Path, answer: Path | None = None, typed: str = "",
+                     over_the_question: bool = False) -> LiveCli:
     forget = LiveCli(folder, "forget", "--all", "--by-voice",
                      *(() if typed else ("--no-keyboard",)))
     try:
         forget.wait_for("Say yes or no")
-        if answer is not None:
+        if answer is not None and over_the_question:
+            time.sleep(1.5)  # the question has about 8 s still to go
+            play_into_microphone(answer)
+        elif answer is not None:
             answer_aloud(forget, answer)
         if typed:
             forget.type(typed)
@@ -47,6 +52,14 @@ def test_a_spoken_yes_deletes_everything_and_says_so(folder: Path) -> None:
     assert any("Everything recorded is gone" in line for line in forget.captions)
     assert not (folder / "data").exists()
     assert not (folder / "profile.toml").exists()
+
+
+def test_a_yes_spoken_over_the_question_is_taken(folder: Path) -> None:
+    # A user who knows the question answers before it ends (barge-in on answers).
+    forget = _forget_by_voice(folder, YES_CLIP, over_the_question=True)
+    assert forget.child.returncode == 0, forget.captions
+    assert not any("Take your time" in line for line in forget.captions)
+    assert not (folder / "data").exists()
 
 
 def test_a_spoken_no_deletes_nothing(folder: Path) -> None:
