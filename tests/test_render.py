@@ -121,19 +121,21 @@ def render(args: list[str]) -> int:
 
 def bell_onset(audio: np.ndarray, template: np.ndarray, around_s: float,
                window_s: float = 0.5) -> tuple[float, float]:
-    """(time of the best match of ``template`` near ``around_s``, normalized correlation)."""
+    """(time of the best match of ``template`` near ``around_s``, normalized correlation).
+
+    Every sample offset is tried: the chime's partials repeat every few samples, so a
+    coarser scan can miss the true onset and land on a later beat of the tone.
+    """
     x = audio.astype(np.float64)
     t = template[: RATE // 2].astype(np.float64)
     start = max(0, int((around_s - window_s) * RATE))
     stop = min(len(x) - len(t), int((around_s + window_s) * RATE))
-    best, best_at = -1.0, start
-    energy_t = np.sqrt(np.sum(t ** 2))
-    for offset in range(start, stop, 11):  # 0.5 ms steps
-        seg = x[offset:offset + len(t)]
-        score = float(np.dot(seg, t) / (np.sqrt(np.sum(seg ** 2)) * energy_t + 1e-9))
-        if score > best:
-            best, best_at = score, offset
-    return best_at / RATE, best
+    stretch = x[start:stop + len(t)]
+    products = np.correlate(stretch, t, "valid")
+    energy = np.sqrt(np.convolve(stretch * stretch, np.ones(len(t)), "valid"))
+    scores = products / (energy * np.linalg.norm(t) + 1e-9)
+    best = int(np.argmax(scores))
+    return (start + best) / RATE, float(scores[best])
 
 
 # ---------------------------------------------------------------- the calm path rules
