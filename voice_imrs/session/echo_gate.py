@@ -2,11 +2,18 @@
 only the echo of what the speaker just played.
 
 Prompts say "you can say stop at any time"; through loudspeakers the microphone hears that
-"stop". The gate compares short-time energy envelopes (10 ms frames) of the microphone and
-of the recent output over a range of lags. When the microphone's envelope follows the
-output's closely, the block is echo and the recognizer gets silence in its place; when the
-user speaks over the prompt the envelopes part and the block passes. Envelopes are cheap
-(a few hundred numbers per block), so the gate costs next to nothing while listening.
+"stop". Every 10 ms the gate takes the spectral shape of the microphone and of the recent
+output (log energies in 12 bands from 150 Hz to 4.5 kHz) and correlates the last 0.6 s of
+the microphone with the output over a range of lags. Each frame's overall level and each
+band's mean are taken out first, so the loudness of the echo and the colour of the room do
+not matter, only what is said: an echo repeats the output's sounds in the same order,
+while a person speaking over the prompt says other sounds. When the shapes match, the
+block is echo and the recognizer gets silence in its place. Only the frames in which the
+microphone hears something are compared: quiet frames would match anything.
+
+Comparing loudness envelopes alone, as an earlier version did, is not enough: any two
+stretches of speech rise and fall at the pace of syllables, and it muted parts of one
+word in three that a user said over a prompt (``docs/BENCHMARKS.md``, echo gate).
 """
 
 from __future__ import annotations
@@ -17,13 +24,42 @@ import numpy as np
 
 from voice_imrs.ports import ASR_RATE, PCM
 
-FRAME = ASR_RATE // 100  # 10 ms
+#: Band edges in Hz: 12 bands, evenly spaced in log frequency, where speech sounds differ.
+BAND_EDGES_HZ = tuple(int(edge) for edge in np.geomspace(150, 4500, 13))
+#: log10 of a 10 ms frame's mean square + 1 below which a frame counts as quiet
+#: (about -45 dBFS): nothing to gate.
+QUIET_LEVEL = 2.5
+#: Sound in fewer frames of the window than this is too little to call it echo: the
+#: first 80 ms of a word pass, which no recognizer takes for the whole word.
+MIN_HEARD_FRAMES = 8
 
 
-def _envelope(samples: np.ndarray, frame: int = FRAME) -> np.ndarray:
+def _frames(samples: PCM, rate: int) -> np.ndarray:
+    """Per 10 ms frame: [overall level, then the band log energies], float32."""
+    frame = rate // 100
     usable = len(samples) // frame * frame
+    if usable == 0:
+        return np.zeros((0, len(BAND_EDGES_HZ)), np.float32)
     frames = samples[:usable].astype(np.float32).reshape(-1, frame)
-    return np.log10(np.mean(frames * frames, axis=1) + 1.0)
+    level = np.log10(np.mean(frames * frames, axis=1) + 1.0)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 / frame
+    bin_hz = rate / frame
+    bands = [power[:, int(low / bin_hz):int(high / bin_hz)].sum(axis=1)
+             for low, high in zip(BAND_EDGES_HZ, BAND_EDGES_HZ[1:], strict=False)]
+    return np.column_stack([level, np.log10(np.stack(bands, axis=1) + 1.0)]).astype(np.float32)
+
+
+def _shape(frames: np.ndarray, heard: np.ndarray) -> np.ndarray:
+    """Band energies with each frame's mean (loudness) and each band's mean (colour) removed,
+    over the frames the microphone heard something in (``heard``); zero elsewhere.
+
+    frames: (..., time, 1 + bands), as ``_frames`` makes them; heard: (time,) booleans.
+    """
+    bands = frames[..., 1:]
+    bands = bands - bands.mean(axis=-1, keepdims=True)
+    weights = heard.astype(np.float32)[:, None]
+    mean = (bands * weights).sum(axis=-2, keepdims=True) / max(1.0, float(weights.sum()))
+    return (bands - mean) * weights
 
 
 class EchoGate:
@@ -31,50 +67,52 @@ class EchoGate:
 
     window_s: how much history the decision looks at.
     max_lag_s: the largest output-to-microphone delay expected (device latency).
-    threshold: envelope correlation above which a block counts as echo.
+    threshold: spectral-shape correlation above which a block counts as echo.
     """
 
-    def __init__(self, window_s: float = 0.4, max_lag_s: float = 0.3,
-                 threshold: float = 0.85) -> None:
+    def __init__(self, window_s: float = 0.6, max_lag_s: float = 0.3,
+                 threshold: float = 0.55) -> None:
         self.window = int(window_s * 100)
         self.max_lag = int(max_lag_s * 100)
         self.threshold = threshold
+        width = len(BAND_EDGES_HZ)
         history = self.window + self.max_lag
-        self._out: deque[float] = deque([0.0] * history, maxlen=history)
-        self._mic: deque[float] = deque([0.0] * self.window, maxlen=self.window)
+        self._out: deque[np.ndarray] = deque([np.zeros(width, np.float32)] * history,
+                                             maxlen=history)
+        self._mic: deque[np.ndarray] = deque([np.zeros(width, np.float32)] * self.window,
+                                             maxlen=self.window)
         self.gated_blocks = 0
 
     def played(self, block: PCM, rate: int = ASR_RATE) -> None:
         """Tell the gate what was just sent to the speaker, at the speaker's rate.
 
-        Only 10 ms frame energies are kept, so no resampling is needed on this hot path.
+        10 ms frames at any rate give the same 100 Hz bins, so no resampling is needed.
         """
-        self._out.extend(_envelope(block, rate // 100).tolist())
+        self._out.extend(_frames(block, rate))
 
     def filter(self, mic_block: PCM) -> PCM:
         """The microphone block, or silence of the same length when it is only echo."""
-        self._mic.extend(_envelope(mic_block).tolist())
+        self._mic.extend(_frames(mic_block, ASR_RATE))
         if self.is_echo():
             self.gated_blocks += 1
             return np.zeros_like(mic_block)
         return mic_block
 
     def is_echo(self) -> bool:
-        mic = np.fromiter(self._mic, np.float32)
-        if mic.max() < 2.5:  # quiet microphone (below about -45 dBFS): nothing to gate
+        mic = np.stack(self._mic)
+        heard = mic[:, 0] >= QUIET_LEVEL
+        if heard.sum() < MIN_HEARD_FRAMES:  # (nearly) quiet microphone: nothing to gate
             return False
-        out = np.fromiter(self._out, np.float32)
-        if out.max() < 2.5:  # we played nothing audible lately
+        out = np.stack(self._out)
+        if out[:, 0].max() < QUIET_LEVEL:  # we played nothing audible lately
             return False
-        mic_c = mic - mic.mean()
-        mic_norm = float(np.linalg.norm(mic_c)) or 1.0
-        best = 0.0
-        end = len(out)
-        for lag in range(self.max_lag + 1):
-            ref = out[end - lag - self.window:end - lag]
-            ref_c = ref - ref.mean()
-            ref_norm = float(np.linalg.norm(ref_c))
-            if ref_norm == 0.0:
-                continue
-            best = max(best, float(mic_c @ ref_c) / (mic_norm * ref_norm))
-        return best >= self.threshold
+        # Only the frames with sound count: quiet frames would match anything.
+        mic_shape = _shape(mic, heard)
+        mic_norm = float(np.linalg.norm(mic_shape)) or 1.0
+        # Every lag at once: (lags, time, bands), the most recent output first.
+        windows = np.lib.stride_tricks.sliding_window_view(out, self.window, axis=0)
+        refs = _shape(windows.transpose(0, 2, 1)[::-1], heard)
+        products = np.einsum("ltb,tb->l", refs, mic_shape)
+        norms = np.sqrt(np.einsum("ltb,ltb->l", refs, refs)) * mic_norm
+        correlation = products / np.maximum(norms, 1e-9)
+        return float(correlation.max()) >= self.threshold
