@@ -1,4 +1,4 @@
-"""``voice-imrs bench recognition|resources|barge-in|startup``: measurements, JSON summary last.
+"""``voice-imrs bench recognition|resources|barge-in|startup|echo-gate``: JSON summary last.
 
 The benchmark modules (``voice_imrs.bench``) are imported inside the handlers, so that
 ``voice-imrs --help`` does not load numpy models, PocketSphinx or SpeechRecognition.
@@ -51,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                              "peak memory (child processes on the virtual device)")
     _trials_and_recognizer(startup, trials=5)
     startup.set_defaults(handler=startup_command)
+    echo_gate = sub.add_parser("echo-gate", help="the echo gate offline: echoes muted, words "
+                               "said over a prompt passed (real TTS and recordings)")
+    echo_gate.set_defaults(handler=echo_gate_command)
     bench.set_defaults(handler=lambda args: bench.print_help() or 2)
 
 
@@ -104,3 +107,9 @@ def startup_command(args: argparse.Namespace) -> int:
 
     _check_trials(args)
     return startup.run(args)
+
+
+def echo_gate_command(args: argparse.Namespace) -> int:
+    from voice_imrs.bench import echo_gate
+
+    return echo_gate.run_bench()
