@@ -42,6 +42,15 @@ def _padded(name: str, lead_s: float = 0.5, tail_s: float = 1.0) -> np.ndarray:
     return np.clip(out + rng.normal(0, 3, len(out)), -32768, 32767).astype(np.int16)
 
 
+def _heard(audio: np.ndarray, expect: Expectation) -> list:
+    """Everything a fresh keyword listener reports for ``audio``, fed in 20 ms blocks."""
+    listener = IntentListener(KeywordNetRecognizer(), vad=False)
+    heard = []
+    for i in range(0, len(audio), 320):
+        heard += listener.feed(audio[i:i + 320], expect)
+    return heard + listener.finish(expect)
+
+
 def _feed(recognizer: KeywordNetRecognizer, audio: np.ndarray) -> list[tuple[float, str, bool]]:
     heard = []
     for i in range(0, len(audio), 320):
@@ -95,12 +104,7 @@ def test_hears_held_out_clips_through_the_listener() -> None:
     for word, files in sorted(picked.items()):
         expect, kind, value = wanted[word]
         for name in files[:3]:
-            audio = _padded(name)
-            listener = IntentListener(KeywordNetRecognizer(), vad=False)
-            heard = []
-            for i in range(0, len(audio), 320):
-                heard += listener.feed(audio[i:i + 320], expect)
-            heard += listener.finish(expect)
+            heard = _heard(_padded(name), expect)
             got = (heard[0].intent.kind, heard[0].intent.value) if heard else (None, None)
             results.append((name, got == (kind, value), got))
     right = sum(ok for _, ok, _ in results)
@@ -134,12 +138,7 @@ def test_stop_fires_as_a_partial_soon_after_the_word() -> None:
 
 
 def test_listener_hears_one_stop_and_the_reset_keeps_it_from_firing_twice() -> None:
-    audio = _padded(STOP_CLIP)
-    listener = IntentListener(KeywordNetRecognizer(), vad=False)
-    kinds = []
-    for i in range(0, len(audio), 320):
-        kinds += [h.intent.kind for h in listener.feed(audio[i:i + 320], NOTHING)]
-    kinds += [h.intent.kind for h in listener.finish(NOTHING)]
+    kinds = [h.intent.kind for h in _heard(_padded(STOP_CLIP), NOTHING)]
     assert kinds == ["stop"]
 
 
@@ -149,11 +148,7 @@ def test_answers_count_only_when_asked() -> None:
     assert "yes" in allowed_classes(YES_NO) and "seven" not in allowed_classes(YES_NO)
     audio = _padded(SEVEN_CLIP)
     for expect, wanted in ((RATING, "rating"), (NOTHING, None)):
-        listener = IntentListener(KeywordNetRecognizer(), vad=False)
-        kinds = []
-        for i in range(0, len(audio), 320):
-            kinds += [h.intent.kind for h in listener.feed(audio[i:i + 320], expect)]
-        kinds += [h.intent.kind for h in listener.finish(expect)]
+        kinds = [h.intent.kind for h in _heard(audio, expect)]
         assert (kinds[:1] or [None])[0] == wanted, (expect, kinds)
 
 
@@ -163,12 +158,7 @@ def test_a_spoken_choice_can_be_picked_by_its_number() -> None:
                                 ("breathing", ("breathing", "seven", "7"))))
     assert {"one", "seven"} <= allowed_classes(menu)
     assert "two" not in allowed_classes(menu) and "yes" not in allowed_classes(menu)
-    audio = _padded(SEVEN_CLIP)
-    listener = IntentListener(KeywordNetRecognizer(), vad=False)
-    heard = []
-    for i in range(0, len(audio), 320):
-        heard += listener.feed(audio[i:i + 320], menu)
-    heard += listener.finish(menu)
+    heard = _heard(_padded(SEVEN_CLIP), menu)
     assert [(h.intent.kind, h.intent.value) for h in heard][:1] == [("choice", "breathing")]
 
 

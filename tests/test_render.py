@@ -130,12 +130,16 @@ def bell_onset(audio: np.ndarray, template: np.ndarray, around_s: float,
     t = template[: RATE // 2].astype(np.float64)
     start = max(0, int((around_s - window_s) * RATE))
     stop = min(len(x) - len(t), int((around_s + window_s) * RATE))
-    stretch = x[start:stop + len(t)]
-    products = np.correlate(stretch, t, "valid")
-    energy = np.sqrt(np.convolve(stretch * stretch, np.ones(len(t)), "valid"))
-    scores = products / (energy * np.linalg.norm(t) + 1e-9)
+    scores = match_scores(x[start:stop + len(t)], t)
     best = int(np.argmax(scores))
     return (start + best) / RATE, float(scores[best])
+
+
+def match_scores(audio: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """Normalized correlation of ``template`` at every offset in ``audio`` (1: identical)."""
+    x, t = audio.astype(np.float64), template.astype(np.float64)
+    energy = np.sqrt(np.convolve(x * x, np.ones(len(t)), "valid"))
+    return np.correlate(x, t, "valid") / (energy * np.linalg.norm(t) + 1e-9)
 
 
 # ---------------------------------------------------------------- the calm path rules
@@ -358,12 +362,7 @@ def test_the_clients_message_plays_in_a_rendered_micro_imagery_track(env):
         following = sheet["steps"][sheet["steps"].index(step) + 1]
         audio, rate = read_wav(out)
         span = audio[int(step["start_s"] * rate):int(following["start_s"] * rate)]
-        expected = read_wav_at(clip, rate).astype(np.float64)
-        x = span.astype(np.float64)
-        energy = np.sqrt(np.convolve(x * x, np.ones(len(expected)), "valid"))
-        best = np.max(np.correlate(x, expected, "valid") / (energy * np.linalg.norm(expected)
-                                                             + 1e-9))
-        return step.get("voice"), float(best)
+        return step.get("voice"), float(np.max(match_scores(span, read_wav_at(clip, rate))))
 
     out = folder / "micro.wav"
     assert render(["micro_imagery", "--out", str(out)]) == 0

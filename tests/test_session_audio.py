@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_render import match_scores
 
 from voice_imrs.audio.wav import read_wav, read_wav_at
 from voice_imrs.core.profile import Profile
@@ -47,12 +48,7 @@ def _spoken(result, out: Path) -> tuple[np.ndarray, int, dict[str, tuple[float, 
 
 def _best_match(audio: np.ndarray, clip: np.ndarray) -> float:
     """The highest normalized correlation of ``clip`` anywhere in ``audio`` (1: identical)."""
-    if len(audio) < len(clip):
-        return 0.0
-    clip = clip.astype(np.float32)
-    energy = np.sqrt(np.convolve(audio * audio, np.ones(len(clip)), "valid"))
-    products = np.correlate(audio, clip, "valid")
-    return float(np.max(products / (energy * np.linalg.norm(clip) + 1e-9)))
+    return float(np.max(match_scores(audio, clip))) if len(audio) >= len(clip) else 0.0
 
 
 def test_a_recorded_take_replaces_the_voice_and_an_edited_prompt_falls_back(

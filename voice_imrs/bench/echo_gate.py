@@ -108,6 +108,13 @@ def _echo(output: PCM, rate: int, rng: np.random.Generator, room: bool) -> np.nd
     return np.asarray(echo * rng.uniform(0.1, 0.6))
 
 
+def _case_rng(seed: int, case: int) -> np.random.Generator:
+    """Each case its own random numbers: the synthesizer's output varies by a few samples
+    from run to run, and with one shared generator that would reshuffle every later case.
+    """
+    return np.random.default_rng([seed, case])
+
+
 def run(output: PCM, rate: int, mic: PCM, gate: EchoGate | None) -> tuple[list[bool], list[int]]:
     """Play and hear block by block: (gated per block, blocks at which a stop was heard)."""
     from voice_imrs.core.intents import NOTHING
@@ -133,11 +140,10 @@ def run(output: PCM, rate: int, mic: PCM, gate: EchoGate | None) -> tuple[list[b
 def echo_figures(room: bool, cases: int, make_gate: MakeGate = EchoGate,
                  seed: int = 5) -> dict[str, Any]:
     """Share of the echo's sounding blocks gated; sessions stopped by their own echo."""
-    rng = np.random.default_rng(seed)
     gated_share, stopped, stopped_ungated = [], 0, 0
     for k in range(cases):
         index = SAYS_STOP if k % 2 == 0 else CALM
-        output, mic = echo_of(index, rng, room)
+        output, mic = echo_of(index, _case_rng(seed, k), room)
         rate = prompt(index)[1]
         gated, stops = run(output, rate, mic, make_gate())
         sounding = np.abs(mic[:len(gated) * BLOCK].astype(np.int32)).reshape(-1, BLOCK).max(
@@ -154,10 +160,9 @@ def echo_figures(room: bool, cases: int, make_gate: MakeGate = EchoGate,
 def word_figures(clips: Sequence[Path], make_gate: MakeGate = EchoGate,
                  seed: int = 7) -> dict[str, Any]:
     """Share of the blocks of words said over a prompt that the gate muted."""
-    rng = np.random.default_rng(seed)
     word_blocks = gated_blocks = touched = 0
-    for clip in clips:
-        output, mic, first, last = over_the_prompt(clip, rng)
+    for k, clip in enumerate(clips):
+        output, mic, first, last = over_the_prompt(clip, _case_rng(seed, k))
         gated, _ = run(output, prompt(CALM)[1], mic, make_gate())
         during = gated[first // BLOCK:last // BLOCK + 1]
         word_blocks += len(during)
@@ -170,10 +175,9 @@ def word_figures(clips: Sequence[Path], make_gate: MakeGate = EchoGate,
 def stop_figures(clips: Sequence[Path], room_echo: bool, make_gate: MakeGate = EchoGate,
                  seed: int = 11) -> dict[str, Any]:
     """Stops heard with and without the gate, and when (ms after the end of the word)."""
-    rng = np.random.default_rng(seed)
     heard: dict[str, list[float]] = {"gate": [], "no_gate": []}
-    for clip in clips:
-        output, mic, first, last = over_the_prompt(clip, rng, room_echo)
+    for k, clip in enumerate(clips):
+        output, mic, first, last = over_the_prompt(clip, _case_rng(seed, k), room_echo)
         rate = prompt(CALM)[1]
         for name, gate in (("gate", make_gate()), ("no_gate", None)):
             stops = [i for i in run(output, rate, mic, gate)[1] if (i + 1) * BLOCK > first]

@@ -100,14 +100,13 @@ def load_clips(manifest: str | Path, split: str = "heldout") -> list[Clip]:
             for r in rows if _in_split(split, r["speaker"], r["file"])]
 
 
-#: "full": the recordings as they are (16 kHz). "narrow": through an 8 kHz channel, as a
-#: Bluetooth headset's hands-free microphone or a phone line delivers speech (nothing
-#: above 4 kHz, where much of "s" and "t" lives).
-BANDS = ("full", "narrow")
-
-
 def padded(clip: Clip, band: str = "full") -> PCM:
-    """The clip between quiet stretches of faint noise (seeded by the file name)."""
+    """The clip between quiet stretches of faint noise (seeded by the file name).
+
+    band: "full", the recording as it is (16 kHz); "narrow", through an 8 kHz channel, as
+    a Bluetooth headset's hands-free microphone or a phone line delivers speech (nothing
+    above 4 kHz, where much of "s" and "t" lives).
+    """
     from voice_imrs.audio.wav import read_wav_at, resample
 
     audio = read_wav_at(clip.path, ASR_RATE)

@@ -19,6 +19,7 @@ word in three that a user said over a prompt (``docs/BENCHMARKS.md``, echo gate)
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,8 +35,20 @@ QUIET_LEVEL = 2.5
 MIN_HEARD_FRAMES = 8
 
 
+@lru_cache(maxsize=8)
+def _band_sums(frame: int, rate: int) -> np.ndarray:
+    """(FFT bins, bands) of 0/1: a frame's power spectrum times this gives its band energies."""
+    bin_hz = rate / frame
+    sums = np.zeros((frame // 2 + 1, len(BAND_EDGES_HZ) - 1), np.float32)
+    for band, (low, high) in enumerate(zip(BAND_EDGES_HZ, BAND_EDGES_HZ[1:], strict=False)):
+        sums[int(low / bin_hz):int(high / bin_hz), band] = 1.0
+    return sums
+
+
 def _frames(samples: PCM, rate: int) -> np.ndarray:
-    """Per 10 ms frame: [overall level, then the band log energies], float32."""
+    """Per 10 ms frame: [overall level, then the band log energies less their mean across
+    the bands (the frame's loudness taken out: only the spectral shape is left)], float32.
+    """
     frame = rate // 100
     usable = len(samples) // frame * frame
     if usable == 0:
@@ -43,20 +56,18 @@ def _frames(samples: PCM, rate: int) -> np.ndarray:
     frames = samples[:usable].astype(np.float32).reshape(-1, frame)
     level = np.log10(np.mean(frames * frames, axis=1) + 1.0)
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 / frame
-    bin_hz = rate / frame
-    bands = [power[:, int(low / bin_hz):int(high / bin_hz)].sum(axis=1)
-             for low, high in zip(BAND_EDGES_HZ, BAND_EDGES_HZ[1:], strict=False)]
-    return np.column_stack([level, np.log10(np.stack(bands, axis=1) + 1.0)]).astype(np.float32)
+    shape = np.log10(power @ _band_sums(frame, rate) + 1.0)
+    shape -= shape.mean(axis=1, keepdims=True)
+    return np.column_stack([level, shape]).astype(np.float32)
 
 
 def _shape(frames: np.ndarray, heard: np.ndarray) -> np.ndarray:
-    """Band energies with each frame's mean (loudness) and each band's mean (colour) removed,
-    over the frames the microphone heard something in (``heard``); zero elsewhere.
+    """The frames' spectral shapes with each band's mean (the room's colour) removed, over
+    the frames the microphone heard something in (``heard``); zero elsewhere.
 
     frames: (..., time, 1 + bands), as ``_frames`` makes them; heard: (time,) booleans.
     """
     bands = frames[..., 1:]
-    bands = bands - bands.mean(axis=-1, keepdims=True)
     weights = heard.astype(np.float32)[:, None]
     mean = (bands * weights).sum(axis=-2, keepdims=True) / max(1.0, float(weights.sum()))
     return (bands - mean) * weights

@@ -26,6 +26,7 @@ from voice_imrs.core.script import (
     Say,
     Script,
 )
+from voice_imrs.session.spoken import Answers
 
 if TYPE_CHECKING:
     from voice_imrs.session.live import LiveOptions
@@ -102,26 +103,22 @@ def setup_script() -> Script:
         ))
 
 
-class SetupAnswers:
-    """An observer of the setup conversation: the answers and the voice the user chose.
+class SetupAnswers(Answers):
+    """``Answers`` of the setup conversation, and the voice the user chose.
 
     A rate or volume counts only when the user changed it ("slower", "louder"...), not when
     safety raised the volume after a long silence.
     """
 
     def __init__(self) -> None:
-        self.by_step: dict[str, str] = {}
+        super().__init__()
         self.voice: dict[str, str] = {}
         self._asked_for_voice = False
 
     def __call__(self, event: LogEvent) -> None:
-        kind = event.fields.get("intent")
+        super().__call__(event)
         if event.event == "intent":
-            self._asked_for_voice = kind in _VOICE_COMMANDS
-            if event.step and kind in ("yes", "no"):
-                self.by_step[event.step] = str(kind)
-            elif event.step and kind == "choice":
-                self.by_step[event.step] = str(event.fields.get("value"))
+            self._asked_for_voice = event.fields.get("intent") in _VOICE_COMMANDS
         elif event.event == "setting" and self._asked_for_voice:
             name = str(event.fields.get("name"))
             if name in ("rate_wpm", "volume"):
