@@ -87,3 +87,15 @@ class RecordError(VoiceImrsError):
     """The session record store cannot be opened or written."""
 
     exit_code = 8
+
+
+class FileLimitError(VoiceImrsError):
+    """A given file that is not a regular file, or larger than its kind can be."""
+
+    exit_code = 3
+
+
+class ValueRangeError(VoiceImrsError):
+    """A number or name from the command line that is out of range or not allowed."""
+
+    exit_code = 2

@@ -31,7 +31,7 @@ class VoiceSettings:
     """
 
     voice: str = ""
-    rate_wpm: int = 150
+    rate_wpm: int = 125
     pitch: int = 50
     volume: float = 0.8
 
@@ -61,10 +61,26 @@ class Synthesizer(Protocol):
 
 @runtime_checkable
 class AudioSink(Protocol):
-    """Where output audio goes: a sound device, a WAV file, or nowhere."""
+    """Where output audio goes: a sound device, a WAV file, or nowhere.
+
+    realtime: True when a sound card's clock paces the output (``write`` waits while its
+    small queue is full); False for a file or nowhere, whose clock is the session's own.
+    """
+
+    @property
+    def realtime(self) -> bool: ...
 
     @property
     def sample_rate(self) -> int: ...
+
+    @property
+    def queued_s(self) -> float:
+        """Seconds written but not yet handed to the device (0 when not real-time)."""
+        ...
+
+    def check_alive(self) -> None:
+        """Raise DeviceLostError when the output has stopped taking audio."""
+        ...
 
     def write(self, block: PCM) -> None:
         """Queue a block; a real-time sink blocks while its small buffer is full."""
@@ -102,11 +118,14 @@ class Hypothesis:
     text: the words, lower case ("" when a partial result is empty).
     final: True at the end of an utterance, False for a partial result.
     confidence: 0..1 where the recognizer can tell, else None.
+    rejected: a final result the recognizer judged to be none of the allowed answers
+        (``text`` is then what it heard, for the log, never an answer).
     """
 
     text: str
     final: bool
     confidence: float | None = None
+    rejected: bool = False
 
 
 @runtime_checkable

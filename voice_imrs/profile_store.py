@@ -17,7 +17,9 @@ from pathlib import Path
 import tomli_w
 
 from voice_imrs.core.profile import Profile, profile_from_mapping, profile_to_mapping
-from voice_imrs.errors import ProfileError
+from voice_imrs.errors import FileLimitError, ProfileError
+from voice_imrs.file_limits import PROFILE_LIMIT, read_text_limited
+from voice_imrs.private_files import private_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,9 +53,11 @@ def load_profile(path: str | os.PathLike[str] | None = None) -> Profile:
     """
     file = profile_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text_limited(file, "profile", PROFILE_LIMIT)
     except FileNotFoundError:
         return Profile()
+    except FileLimitError as error:
+        raise ProfileError(error.message, hint=error.hint) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ProfileError(f"{file}: the profile cannot be read ({error}).",
                            hint="Check the file's permissions, or remove it to start "
@@ -73,7 +77,8 @@ def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -
     """Write ``profile`` (user-only permissions, replaced atomically); returns the file."""
     file = profile_path(path)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Our config folder is made 0700; a folder the user named keeps its mode.
+        private_dir(file.parent, own=file.parent == config_dir())
         data = tomli_w.dumps(profile_to_mapping(profile))
         handle, temporary = tempfile.mkstemp(prefix=".profile-", suffix=".toml",
                                              dir=file.parent)

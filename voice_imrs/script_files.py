@@ -12,6 +12,7 @@ importlib.resources, so it works from a wheel or a zip too.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -39,7 +40,8 @@ from voice_imrs.core.script import (
     Timed,
 )
 from voice_imrs.core.script_checks import check_script
-from voice_imrs.errors import ScriptError, UnknownChoiceError
+from voice_imrs.errors import FileLimitError, ScriptError, UnknownChoiceError
+from voice_imrs.file_limits import SCRIPT_LIMIT, read_text_limited
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +50,7 @@ else:  # pragma: no cover - Python 3.10
 
 LIBRARY_PACKAGE = "voice_imrs"
 LIBRARY_FOLDER = "library"
+MAX_MINUTES = 600
 
 
 class ScriptProblems(ScriptError):
@@ -82,7 +85,7 @@ class Field:
 _NEXT = {"next": Field("id")}
 KINDS: dict[str, dict[str, Field]] = {
     "say": {"text": Field("text", True), "pause_after_s": Field("number"),
-            "bell": Field("text"), **_NEXT},
+            "bell": Field("text"), "until_ready_s": Field("number"), **_NEXT},
     "pause": {"seconds": Field("number", True), "bell": Field("text"), **_NEXT},
     "rating": {"text": Field("text", True), "branches": Field("branches"),
                "var": Field("name"), "scale": Field("scale"), **_NEXT},
@@ -161,8 +164,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, str) and bool(_ID.match(value))
     if kind == "name":
         return isinstance(value, str) and bool(_NAME.match(value))
-    if kind == "number":
-        return _is_number(value) and value >= 0
+    if kind == "number":  # TOML has inf and nan; neither is a number of seconds
+        return _is_number(value) and math.isfinite(value) and value >= 0
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "scale":
@@ -344,6 +347,8 @@ def parse_script(text: str, file: str, *, high: int = 8,
                 reader.add("[variables] must hold name = \"text\" lines.", line=line)
         elif spec.type != "steps" and not _type_ok(spec.type, value):
             reader.add(f"{key} must be {_TYPE_WORDS[spec.type]}, not {value!r}.", line=line)
+        elif key == "minutes" and value > MAX_MINUTES:
+            reader.add(f"minutes must be at most {MAX_MINUTES}, not {value!r}.", line=line)
     for key, spec in TOP_LEVEL.items():
         if spec.required and key not in data:
             reader.add(f"the script needs {'[[step]] tables' if key == 'step' else key}.",
@@ -380,7 +385,7 @@ def parse_script(text: str, file: str, *, high: int = 8,
     if steps or not problems:
         kwargs = {} if known_variables is None else {"known_variables": known_variables}
         problems += check_script(script, lines, high=high, complete=not problems,
-                                 other_ids=unbuilt, **kwargs)
+                                 other_ids=unbuilt, sounds=shipped_sounds(), **kwargs)
     return (None if problems else script), problems
 
 
@@ -388,13 +393,23 @@ def _text_or_empty(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def shipped_sounds() -> frozenset[str]:
+    """The names of the sound assets the package ships (a bell may name any of them)."""
+    folder = resources.files(LIBRARY_PACKAGE) / "data" / "assets"
+    return frozenset(entry.name[:-4] for entry in folder.iterdir()
+                     if entry.name.endswith(".wav"))
+
+
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text_limited(path, "script", SCRIPT_LIMIT)
     except FileNotFoundError:
         raise ScriptError("there is no such file.", file=str(path),
                           hint="Check the path, or run `voice-imrs list` for the "
                                "built-in scripts.") from None
+    except FileLimitError as error:
+        raise ScriptError(error.message.split(": ", 1)[-1], file=str(path),
+                          hint=error.hint) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScriptError(f"the file cannot be read ({error}).", file=str(path)) from None
 

@@ -14,17 +14,14 @@ no path to the end of a session skips them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import MappingProxyType
 
+from voice_imrs.core import controls, prompts
+from voice_imrs.core.events import Interrupt
 from voice_imrs.core.intents import (
-    NOTHING,
-    RATING,
-    READY,
-    YES_NO,
-    Expectation,
+    ANSWER_KINDS,
     Intent,
-    valid_answers,
 )
 from voice_imrs.core.messages import (
     AWAITING,
@@ -50,13 +47,18 @@ from voice_imrs.core.safety import (
     GROUNDING_CHECK,
     GROUNDING_CHOICE,
     GROUNDING_CLOSE,
+    GROUNDING_CRISIS,
+    GROUNDING_END_CHECK,
     GROUNDING_HIGH,
+    GROUNDING_LONGER,
     GROUNDING_NOINPUT,
     GROUNDING_STOP,
+    OUTCOME,
     RESUME,
-    SAFETY_DISTANCE,
-    SafetyPolicy,
-    safety_steps,
+    SAFETY_IDS,
+    SAFETY_MEDIUM_HOMEWORK,
+    SAFETY_MEDIUM_THERAPIST,
+    SAFETY_SLOW,
 )
 from voice_imrs.core.script import (
     AskChoice,
@@ -67,84 +69,22 @@ from voice_imrs.core.script import (
     Pause,
     RepeatUntil,
     Say,
-    Script,
     SetVar,
     Step,
     Timed,
 )
+from voice_imrs.core.session_state import Plan, State, expectation, options_of
+from voice_imrs.core.step_graph import is_detour, is_grounding
 from voice_imrs.core.wording import render_text
 
-# ---------------------------------------------------------------- plan and state
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What does not change during a session: the script with the safety steps merged in."""
-
-    script: Script
-    policy: SafetyPolicy
-    steps: Mapping[str, Step]
-
-    @classmethod
-    def of(cls, script: Script, policy: SafetyPolicy | None = None) -> Plan:
-        policy = policy or SafetyPolicy()
-        steps: dict[str, Step] = {step.id: step for step in safety_steps(policy)}
-        steps.update({step.id: step for step in script.steps})
-        return cls(script, policy, MappingProxyType(steps))
-
-    def following(self, step_id: str) -> str | None:
-        """The step after ``step_id`` in its own list (script or safety steps)."""
-        step = self.steps[step_id]
-        if step in self.script.steps:
-            return self.script.following(step_id)
-        order = [s.id for s in safety_steps(self.policy)]
-        position = order.index(step_id) + 1
-        return order[position] if position < len(order) else None
-
-
-@dataclass(frozen=True)
-class State:
-    """Where a session is.
-
-    step: the current step id (None once ended).
-    phase: "speak" (its prompt is playing), "pause" (silence after it), "listen" (waiting
-      for an answer), "cue" (a timed exercise), "confirm" (checking a rating), "check"
-      (the dissociation check), "paused" (the user said pause), "clarify" (speech barge-in:
-      asking what was meant), "ended".
-    variables: placeholder values and answers (perspective, eyes, helper, ratings...).
-    resume_to: where ``$resume`` goes after a stop, a detour or a pause.
-    after_pause: the phase to restore on resume.
-    noinput / nomatch: counts for the current question.
-    rounds: passes through each repeat step.
-    last_distress: the last distress rating, for the rise rule.
-    pending: a low-confidence rating waiting for confirmation.
-    cue_index: position within a timed exercise.
-    stopped: a stop or signal happened: a later natural end is "stopped", not "completed".
-    ending: the reason to finish with once the closing grounding is over.
-    rate_wpm / volume: the voice settings in force.
-    """
-
-    step: str | None = None
-    phase: str = "speak"
-    variables: Mapping[str, str] = field(default_factory=dict)
-    resume_to: str | None = None
-    after_pause: str = "speak"
-    noinput: int = 0
-    nomatch: int = 0
-    rounds: Mapping[str, int] = field(default_factory=dict)
-    last_distress: int | None = None
-    pending: int | None = None
-    cue_index: int = 0
-    stopped: bool = False
-    ending: str | None = None
-    rate_wpm: int = 150
-    volume: float = 0.8
-
-
 Result = tuple[State, list[Action]]
+#: Set once the crisis resources were spoken in this session (the end guard reads it).
+CRISIS_SPOKEN = "crisis_spoken"
+#: Imagery pauses at least this long count towards the soft dissociation check.
+LONG_PAUSE_S = 10.0
 
 
-def start(plan: Plan, variables: Mapping[str, str], rate_wpm: int = 150,
+def start(plan: Plan, variables: Mapping[str, str], rate_wpm: int = 125,
           volume: float = 0.8) -> Result:
     """The first state and actions of a session.
 
@@ -161,35 +101,17 @@ def start(plan: Plan, variables: Mapping[str, str], rate_wpm: int = 150,
     return state, [log, *actions]
 
 
-# ---------------------------------------------------------------- what counts now
-
-
-def expectation(plan: Plan, state: State) -> Expectation:
-    """What the runner's listener should accept now, beyond stop and the commands."""
-    if state.phase in ("confirm", "check"):
-        return YES_NO
-    if state.phase in ("paused", "clarify"):
-        return READY
-    if state.step is None or state.phase not in ("listen", "reprompt", "speak"):
-        return NOTHING
-    step = plan.steps[state.step]
-    if isinstance(step, AskRating):
-        return RATING
-    if isinstance(step, AskYesNo):
-        return YES_NO
-    if isinstance(step, AskChoice):
-        return Expectation(frozenset({"choice"}),
-                           tuple((o.value, o.phrases) for o in step.options))
-    return NOTHING
-
-
 # ---------------------------------------------------------------- the decision
 
 
-def advance(plan: Plan, state: State, event: Event) -> Result:
+def advance(plan: Plan, state: State, event: Event | controls.Control) -> Result:
     """Decide what happens next after ``event``."""
     if state.phase == "ended":
         return state, []
+    # --- console hook (issue 17): the therapist's controls live in core/controls.py.
+    if isinstance(event, controls.Control):
+        return controls.handle(plan, state, event, _enter)
+    # --- end of console hook
     if isinstance(event, Begin):
         return state, []
     if isinstance(event, Signal):
@@ -217,6 +139,17 @@ def _set(state: State, **variables: str) -> State:
     return replace(state, variables=MappingProxyType({**state.variables, **variables}))
 
 
+def _say(state: State, text: str, louder: bool = False, **fields: object) -> list[Action]:
+    """Speak one of the engine's own sentences, logged like every prompt."""
+    return [Log("say_start", state.step, {"text": text, **fields}), Speak(text, louder=louder)]
+
+
+def _crisis_due(plan: Plan, state: State) -> bool:
+    """The last rating is high and the crisis resources were not spoken yet."""
+    return (state.last_distress is not None and state.last_distress >= plan.policy.high
+            and state.variables.get(CRISIS_SPOKEN) != "yes")
+
+
 def _enter(plan: Plan, state: State, step_id: str | None, depth: int = 0) -> Result:
     """Begin ``step_id``: the actions up to its first awaiting one."""
     if depth > len(plan.steps) + 5:
@@ -230,6 +163,12 @@ def _enter(plan: Plan, state: State, step_id: str | None, depth: int = 0) -> Res
     state = replace(state, step=step_id, phase="speak", noinput=0, nomatch=0, pending=None,
                     cue_index=0)
     actions: list[Action] = [Log("step", step_id, {"kind": type(step).__name__.lower()})]
+    if step_id == GROUNDING_LONGER:
+        state = _set(state, longer_done="yes")
+    if step_id == GROUNDING_CRISIS:
+        # Only the safety step counts: a script's own support words do not replace the
+        # second, longer grounding that comes before it.
+        state = _set(state, **{CRISIS_SPOKEN: "yes"})
 
     if isinstance(step, Jump):
         state, more = _enter(plan, state, step.goto, depth + 1)
@@ -248,11 +187,22 @@ def _enter(plan: Plan, state: State, step_id: str | None, depth: int = 0) -> Res
     if bell and not isinstance(step, Timed):
         actions.append(Bell(bell))
     if isinstance(step, Pause):
-        return replace(state, phase="pause"), [*actions, Wait(step.seconds)]
+        return replace(state, phase="pause"), [*actions, Wait(_paced(plan, step.seconds))]
     if isinstance(step, Timed):
         return _cue(plan, state, step, actions)
     text = _text(plan, state, step.text)
-    return state, [*actions, Log("say_start", step_id, {"text": text}), Speak(text)]
+    if isinstance(step, AskChoice) and step.var == "helper":
+        own = options_of(plan, state, step)[len(step.options):]
+        if own:  # the client's own figures are offered aloud too
+            text += " Or someone of your own: " + " or ".join(o.value for o in own) + "."
+    louder = step_id == GROUNDING_NOINPUT  # "come back to my voice" is said louder
+    return state, [*actions, Log("say_start", step_id, {"text": text}),
+                   Speak(text, louder=louder)]
+
+
+def _paced(plan: Plan, seconds: float) -> float:
+    """A pause stretched or shortened by the profile's pace."""
+    return round(seconds * plan.policy.pace, 3)
 
 
 def _setting_logs(step: SetVar) -> list[Action]:
@@ -260,8 +210,7 @@ def _setting_logs(step: SetVar) -> list[Action]:
 
 
 def _next(plan: Plan, step: Step) -> str | None:
-    explicit = getattr(step, "next", None)
-    return explicit if explicit is not None else plan.following(step.id)
+    return plan.graph.default_next(step)
 
 
 def _repeat(plan: Plan, state: State, step: RepeatUntil, actions: list[Action],
@@ -281,8 +230,23 @@ def _repeat(plan: Plan, state: State, step: RepeatUntil, actions: list[Action],
                         *more]
 
 
+def _natural_reason(state: State) -> str:
+    if state.ending:
+        return state.ending
+    if state.stopped:
+        return "stopped"
+    return "incomplete" if state.variables.get(OUTCOME) == "incomplete" else "completed"
+
+
 def _end(plan: Plan, state: State, step: End, actions: list[Action]) -> Result:
-    reason = state.ending or ("stopped" if state.stopped else "completed")
+    reason = _natural_reason(state)
+    if _crisis_due(plan, state):
+        # Never end unsettled: the last rating was high, so ask again; if it stays high, a
+        # second, longer grounding and the crisis resources come before any end.
+        state = replace(state, ending=reason, resume_to=step.id)
+        more_state, more = _enter(plan, state, GROUNDING_END_CHECK)
+        return more_state, [*actions, Log("branch", step.id, {"to": GROUNDING_END_CHECK,
+                                                              "reason": "still high"}), *more]
     if step.text:
         text = _text(plan, state, step.text)
         state = replace(state, phase="closing", ending=reason)
@@ -321,7 +285,8 @@ def _cues(step: Timed) -> list[tuple[str, float, bool]]:
 def _cue(plan: Plan, state: State, step: Timed, actions: list[Action]) -> Result:
     cues = _cues(step)
     if state.cue_index >= len(cues):
-        return _enter(plan, state, _next(plan, step))
+        more_state, more = _enter(plan, state, _next(plan, step))
+        return more_state, [*actions, *more]
     text, seconds, ring = cues[state.cue_index]
     state = replace(state, phase="cue")
     if ring:
@@ -336,29 +301,50 @@ def _cue(plan: Plan, state: State, step: Timed, actions: list[Action]) -> Result
 # ---------------------------------------------------------------- completions
 
 
+def _listen(plan: Plan, state: State, timeout_s: float | None = None) -> Listen:
+    return Listen(expectation(plan, state), timeout_s or plan.policy.silence_s)
+
+
 def _speech_done(plan: Plan, state: State) -> Result:
     step = plan.steps[state.step] if state.step else None
     logs: list[Action] = [Log("say_end", state.step)]
     if state.phase == "closing":
         return _finish(state, state.ending or "completed", logs)
+    if state.phase == "readback" and state.pending is not None:
+        value = state.pending
+        more_state, more = _branch_on_rating(plan, replace(state, pending=None), value,
+                                             logged=True)
+        return more_state, [*logs, *more]
+    if state.phase == "helping":
+        return _after_aside(plan, replace(state, phase=state.after_pause), logs)
     if state.phase == "cue" and isinstance(step, Timed):
         state = replace(state, cue_index=state.cue_index + 1)
         more_state, more = _cue(plan, state, step, [])
         return more_state, [*logs, *more]
-    if state.phase in ("confirm", "check", "clarify", "paused"):
-        return state, [*logs, Listen(expectation(plan, state), plan.policy.silence_s)]
+    if state.phase in ("confirm", "check", "quiet_check", "clarify", "paused"):
+        return state, [*logs, _listen(plan, state)]
     if state.phase == "reprompt":
         state = replace(state, phase="listen")
-        return state, [*logs, Listen(expectation(plan, state), plan.policy.silence_s)]
+        return state, [*logs, _listen(plan, state)]
+    if state.phase == "ready":
+        return state, [*logs, _listen(plan, state, _ready_wait(plan, step))]
     if state.phase != "speak" or step is None:
         return state, logs
     if isinstance(step, (AskRating, AskYesNo, AskChoice)):
         state = replace(state, phase="listen")
-        return state, [*logs, Listen(expectation(plan, state), plan.policy.silence_s)]
+        return state, [*logs, _listen(plan, state)]
+    if isinstance(step, Say) and step.until_ready_s > 0:
+        state = replace(state, phase="ready")
+        return state, [*logs, _listen(plan, state, _ready_wait(plan, step))]
     if isinstance(step, Say) and step.pause_after_s > 0:
-        return replace(state, phase="pause"), [*logs, Wait(step.pause_after_s)]
+        return replace(state, phase="pause"), [*logs, Wait(_paced(plan, step.pause_after_s))]
     state, more = _enter(plan, state, _next(plan, step))
     return state, [*logs, *more]
+
+
+def _ready_wait(plan: Plan, step: Step | None) -> float:
+    seconds = step.until_ready_s if isinstance(step, Say) else plan.policy.silence_s
+    return _paced(plan, seconds)
 
 
 def _timer_done(plan: Plan, state: State) -> Result:
@@ -367,6 +353,14 @@ def _timer_done(plan: Plan, state: State) -> Result:
         state = replace(state, cue_index=state.cue_index + 1)
         return _cue(plan, state, step, [])
     if state.phase == "pause" and step is not None:
+        seconds = getattr(step, "pause_after_s", getattr(step, "seconds", 0.0))
+        in_safety = is_detour(step.id)
+        if seconds >= LONG_PAUSE_S and not in_safety:
+            state = replace(state, quiet_s=state.quiet_s + _paced(plan, seconds))
+            if state.quiet_s >= plan.policy.quiet_check_s:
+                # Dissociation is watched in imagery pauses too: a soft check.
+                state = replace(state, phase="quiet_check", quiet_s=0.0, noinput=0)
+                return state, _say(state, prompts.QUIET_CHECK, check="quiet")
         return _enter(plan, state, _next(plan, step))
     return state, []
 
@@ -378,43 +372,49 @@ def _silence(plan: Plan, state: State) -> Result:
     count = state.noinput + 1
     state = replace(state, noinput=count)
     log = Log("noinput", state.step, {"count": count})
-    in_safety = (state.step or "").startswith("grounding")
-    if state.phase == "check" or (in_safety and count >= 3):
-        if in_safety:  # no answer even while grounding: close gently rather than loop
-            return _close_now(plan, state, state.ending or "stopped", [log])
-        # No answer to "can you feel your feet": eyes-open grounding with a louder bell.
-        volume = round(min(1.0, state.volume + 0.2), 2)
-        state = _set(replace(state, volume=volume), eyes="open")
-        return _detour(plan, state, GROUNDING_NOINPUT,
-                       [log, Setting("volume", volume), Bell("bell", gain=2.0)],
-                       resume=state.step)
+    step = plan.steps.get(state.step or "")
+    in_safety = is_detour(state.step)
+    if state.phase in ("check", "quiet_check"):
+        return _come_back(plan, state, [log])
+    if in_safety and count >= 3:
+        if _crisis_due(plan, state) and state.variables.get("longer_done") != "yes":
+            # No answer while still distressed: the second, longer grounding first.
+            return _detour(plan, state, GROUNDING_LONGER, [log], keep_resume=True)
+        # No answer even while grounding: the resources if the last rating was high, then
+        # a gentle close rather than a loop.
+        return _close_now(plan, state, state.ending or "stopped", [log])
     if state.phase in ("paused", "clarify"):
         # Paused on purpose: wait on quietly; a spoken reminder only now and then.
-        return state, [Listen(expectation(plan, state), plan.policy.silence_s * 4)]
+        return state, [_listen(plan, state, plan.policy.silence_s * 4)]
+    if state.phase == "ready":
+        if count >= 2:  # a long silence in a client-paced step: the soft check
+            state = replace(state, phase="quiet_check", noinput=0)
+            return state, [log, *_say(state, prompts.QUIET_CHECK, check="ready")]
+        return state, [log, *_say(state, prompts.READY_CHECK, reprompt=True)]
     if state.phase == "confirm":
         state = replace(state, phase="listen", pending=None)
+    if isinstance(step, AskYesNo) and step.unclear == "yes" and count >= 3:
+        # A risk question met only by silence: treated as unclear, so as a yes.
+        return _yes_no(plan, state, step, "yes", [log], "no answer counts as yes")
     expect = expectation(plan, state)
-    if count == 1:
-        text = "Take your time. " + _short_question(expect)
-    elif count == 2:
-        text = _short_question(expect) + " Or say stop."
-    else:
-        state = replace(state, phase="check")
-        return state, [log, Speak("Can you feel your feet on the floor? Say yes.", louder=True)]
+    if count >= 3:
+        state = replace(state, phase="check", after_pause="listen")
+        return state, [log, *_say(state, prompts.FEET_CHECK, louder=True, check="feet")]
+    text = prompts.silence_prompt(count, expect)
     state = replace(state, phase="reprompt")
-    return state, [log, Log("say_start", state.step, {"text": text, "reprompt": True}),
-                   Speak(text)]
+    return state, [log, *_say(state, text, reprompt=True)]
 
 
-def _short_question(expect: Expectation) -> str:
-    if "rating" in expect.kinds:
-        return "Say a number from zero to ten."
-    if "choice" in expect.kinds:
-        names = [phrases[0] for _, phrases in expect.choices if phrases]
-        return "You can say " + ", ".join(names[:-1]) + " or " + names[-1] + "."
-    if {"yes", "no"} & expect.kinds:
-        return "Say yes or no."
-    return "Say ready when you are ready."
+def _come_back(plan: Plan, state: State, actions: list[Action]) -> Result:
+    """No answer, a no or a hedge to a check: "come back to my voice", louder, eyes open."""
+    step = plan.steps.get(state.step or "")
+    quiet = state.phase == "quiet_check"
+    resume = _next(plan, step) if quiet and step is not None else state.step
+    volume = round(min(1.0, state.volume + 0.2), 2)
+    state = _set(replace(state, volume=volume), eyes="open")
+    return _detour(plan, state, GROUNDING_NOINPUT,
+                   [*actions, Setting("volume", volume), Bell("bell", gain=2.0)],
+                   resume=resume)
 
 
 # ---------------------------------------------------------------- what was heard
@@ -423,6 +423,7 @@ def _short_question(expect: Expectation) -> str:
 def _heard(plan: Plan, state: State, intent: Intent) -> Result:
     log = Log("intent", state.step, {"intent": intent.kind, "value": intent.value,
                                      "text": intent.text, "confidence": intent.confidence})
+    state = replace(state, quiet_s=0.0)  # the client is here: the quiet count starts over
     kind = intent.kind
     if kind in ("stop", "eyes_open"):
         return _stop(plan, state, intent, log)
@@ -431,8 +432,7 @@ def _heard(plan: Plan, state: State, intent: Intent) -> Result:
             return state, []
         state = replace(state, phase="clarify", after_pause=state.phase)
         text = "I heard you. Say stop to stop, or continue to go on."
-        return state, [log, Log("interrupted", state.step, {"by": "speech"}),
-                       Speak(text)]
+        return state, [log, Log("interrupted", state.step, {"by": "speech"}), Speak(text)]
     if kind in ("louder", "softer"):
         step_size = 0.15 if kind == "louder" else -0.15
         volume = round(min(1.0, max(0.1, state.volume + step_size)), 2)
@@ -444,32 +444,70 @@ def _heard(plan: Plan, state: State, intent: Intent) -> Result:
         state = replace(state, rate_wpm=rate)
         return state, [log, Setting("rate_wpm", rate),
                        Log("setting", state.step, {"name": "rate_wpm", "value": rate})]
+    if kind == "help":
+        return _help(plan, state, log)
     if kind == "pause":
         if state.phase == "paused":
             return state, []
         paused = replace(state, phase="paused", after_pause=state.phase)
         return paused, [log, Log("paused", state.step),
-                        Speak("Paused. Say continue when you are ready.")]
+                        *_say(paused, "Paused. Say continue when you are ready.")]
     if kind in ("resume", "ready") and state.phase in ("paused", "clarify"):
         return _resume(plan, state, log)
+    if kind == "ready" and state.phase == "ready":
+        step = plan.steps[state.step or ""]
+        more_state, more = _enter(plan, state, _next(plan, step))
+        return more_state, [log, *more]
     if kind == "repeat":
-        if state.phase == "listen" or state.phase == "speak":
-            return _enter(plan, replace(state, noinput=0), state.step)
+        if state.phase in ("listen", "speak", "reprompt"):
+            more_state, more = _enter(plan, replace(state, noinput=0), state.step)
+            return more_state, [log, *more]
         return state, []
     if state.phase == "confirm":
         return _confirm(plan, state, intent, log)
-    if state.phase == "check":
-        if kind == "yes":
-            state = replace(state, phase="listen", noinput=0)
-            step = plan.steps[state.step or ""]
-            text = "Thank you. " + _text(plan, state, getattr(step, "text", ""))
-            return replace(state, phase="reprompt"), [log, Speak(text)]
-        return state, []
+    if state.phase in ("check", "quiet_check"):
+        return _checked(plan, state, intent, log)
     if not _answering(plan, state):
         return state, []
     if kind == "unknown":
         return _nomatch(plan, state, intent, log)
     return _answer(plan, state, intent, log)
+
+
+def _checked(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
+    """An answer to the feet check or the soft check: yes goes on, no or unsure comes back."""
+    if intent.kind not in ("yes", "no", "unsure"):
+        return state, []
+    if intent.kind != "yes":
+        return _come_back(plan, state, [log])
+    step = plan.steps[state.step or ""]
+    if state.phase == "quiet_check":
+        more_state, more = _enter(plan, replace(state, noinput=0), _next(plan, step))
+        return more_state, [log, *more]
+    state = replace(state, phase="reprompt", noinput=0)
+    text = "Thank you. " + _text(plan, state, getattr(step, "text", ""))
+    return state, [log, *_say(state, text, reprompt=True)]
+
+
+def _help(plan: Plan, state: State, log: Log) -> Result:
+    """A short spoken list of what works now; then the question or the step goes on."""
+    if state.phase in ("helping", "closing"):
+        return state, []
+    text = prompts.help_text(expectation(plan, state))
+    state = replace(state, phase="helping", after_pause=state.phase)
+    return state, [log, *_say(state, text, help=True)]
+
+
+def _after_aside(plan: Plan, state: State, actions: list[Action]) -> Result:
+    """Back from a short aside (help): listen again, or play the step again from its top."""
+    if state.phase in ("listen", "reprompt", "confirm", "check", "quiet_check", "ready",
+                       "paused", "clarify"):
+        state = replace(state, phase="listen" if state.phase == "reprompt" else state.phase)
+        wait = _ready_wait(plan, plan.steps.get(state.step or "")) \
+            if state.phase == "ready" else None
+        return state, [*actions, _listen(plan, state, wait)]
+    more_state, more = _enter(plan, state, state.step)
+    return more_state, [*actions, *more]
 
 
 def _answering(plan: Plan, state: State) -> bool:
@@ -488,10 +526,10 @@ def _rate(plan: Plan, rate: int, direction: int) -> int:
 
 def _resume(plan: Plan, state: State, log: Log) -> Result:
     step_id = state.step
-    state = replace(state, phase=state.after_pause, resume_to=None)
+    state = replace(state, phase=state.after_pause, resume_to=state.resume_to)
     actions: list[Action] = [log, Log("resumed", step_id)]
-    if state.phase == "listen":
-        return state, [*actions, Listen(expectation(plan, state), plan.policy.silence_s)]
+    if state.phase in ("listen", "reprompt", "ready"):
+        return _after_aside(plan, state, actions)
     # Whatever was playing starts again from the top of its step.
     more_state, more = _enter(plan, state, step_id)
     return more_state, [*actions, *more]
@@ -500,24 +538,27 @@ def _resume(plan: Plan, state: State, log: Log) -> Result:
 def _stop(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
     current = plan.steps[state.step] if state.step else None
     speaking = state.phase in ("speak", "cue", "reprompt", "closing", "confirm", "check",
-                               "clarify")
-    actions: list[Action] = [log]
+                               "quiet_check", "clarify", "readback", "helping")
+    actions: list[Action] = [log, Interrupt(intent.kind)]  # silence all we play, now
     if speaking:
         actions.append(Log("interrupted", state.step, {"by": intent.kind}))
     if intent.kind == "eyes_open":
         state = _set(state, eyes="open")
         actions.append(Log("setting", state.step, {"name": "eyes", "value": "open"}))
-    in_safety = state.step is not None and state.step.startswith("grounding")
-    if in_safety:
-        if state.step == GROUNDING_CLOSE or state.phase == "closing":
-            # A stop during the closing words: respect it and end quietly, grounded.
-            return _finish(replace(state, stopped=True), state.ending or "stopped", actions)
-        target = GROUNDING_CLOSE
-    else:
-        target = GROUNDING_STOP
-    resume = state.step if not in_safety else state.resume_to
-    if isinstance(current, End):
-        resume = None
+    step_id = state.step or ""
+    in_safety = is_detour(step_id)
+    if step_id in (GROUNDING_CLOSE, GROUNDING_CRISIS) or (in_safety and state.phase == "closing"):
+        # A stop during the last words: respect it and end quietly, grounded, unless the
+        # last rating was high and the resources were not said yet (they are short).
+        state = replace(state, stopped=True)
+        if _crisis_due(plan, state):
+            return _close_now(plan, state, state.ending or "stopped", actions)
+        return _finish(state, state.ending or "stopped", actions)
+    # "Stop" at the choice answers "end for today"; anywhere else, even a second stop in
+    # grounding, grounds (again): a stop never ends a session unsettled.
+    target = GROUNDING_CLOSE if step_id == GROUNDING_CHOICE else GROUNDING_STOP
+    own_step = step_id not in SAFETY_IDS and not isinstance(current, End)
+    resume = state.step if own_step else state.resume_to
     state = replace(state, stopped=True, resume_to=resume)
     more_state, more = _enter(plan, state, target)
     return more_state, [*actions, Log("branch", state.step, {"to": target, "reason": "stop"}),
@@ -525,53 +566,98 @@ def _stop(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
 
 
 def _nomatch(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
+    """VoiceXML nomatch: what counts now, then shorter, then the keys, then a check-in."""
     count = state.nomatch + 1
-    answers = valid_answers(expectation(plan, state))
-    text = "Sorry, I didn't catch that. You can say " + ", or ".join(answers) + "."
+    step = plan.steps.get(state.step or "")
+    expect = expectation(plan, state)
+    actions: list[Action] = [log, Log("nomatch", state.step, {"count": count,
+                                                              "text": intent.text})]
+    if isinstance(step, AskYesNo) and step.unclear == "yes" and count >= 2:
+        return _yes_no(plan, state, step, "yes", actions, "unclear counts as yes")
+    if count >= 4:
+        state = replace(state, nomatch=count, phase="check", after_pause="listen")
+        return state, [*actions, *_say(state, prompts.FEET_CHECK, check="feet")]
+    text = (prompts.accepted_now, prompts.shorter, prompts.keyboard_hint)[count - 1](expect)
     state = replace(state, nomatch=count, phase="reprompt")
-    return state, [log, Log("nomatch", state.step, {"count": count, "text": intent.text}),
-                   Log("say_start", state.step, {"text": text, "reprompt": True}),
-                   Speak(text)]
+    return state, [*actions, *_say(state, text, reprompt=True)]
+
+
+_DOUBTFUL_YES = -1
+_DOUBTFUL_NO = -2  # a doubtful no to a risk question, where unclear counts as yes
 
 
 def _confirm(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
     value = state.pending
-    if intent.kind not in ("yes", "no") or value is None:
+    if intent.kind not in ("yes", "no", "unsure") or value is None:
         return state, []
     confirmed = intent.kind == "yes"
     state = replace(state, phase="listen", pending=None)
-    actions: list[Action] = [log, Log("confirm", state.step, {"value": value,
+    shown: int | str = {_DOUBTFUL_YES: "yes", _DOUBTFUL_NO: "no"}.get(value, value)
+    actions: list[Action] = [log, Log("confirm", state.step, {"value": shown,
                                                               "confirmed": confirmed})]
+    step = plan.steps[state.step or ""]
+    if confirmed and isinstance(step, AskYesNo):
+        return _yes_no(plan, state, step, str(shown), actions, f"{shown}, confirmed")
     if confirmed:
-        return _rating(plan, state, value, actions)
+        return _branch_on_rating(plan, state, value, actions)
     step = plan.steps[state.step or ""]
     text = "Okay. " + _text(plan, state, getattr(step, "text", ""))
-    return replace(state, phase="reprompt"), [*actions, Speak(text)]
+    state = replace(state, phase="reprompt")
+    return state, [*actions, *_say(state, text, reprompt=True)]
+
+
+def _doubtful(plan: Plan, intent: Intent) -> bool:
+    """The recognizer gave a confidence, and it is low (typed answers have none)."""
+    return intent.confidence is not None and intent.confidence < plan.policy.confirm_below
 
 
 def _answer(plan: Plan, state: State, intent: Intent, log: Log) -> Result:
     step = plan.steps[state.step or ""]
     if isinstance(step, AskRating) and intent.kind == "rating":
         value = int(intent.value or 0)
-        low_confidence = (intent.confidence is not None
-                          and intent.confidence < plan.policy.confirm_below)
-        if low_confidence:
+        if _doubtful(plan, intent):
             state = replace(state, phase="confirm", pending=value)
-            text = f"I heard {_NUMBER_NAMES[value]}. Is that right?"
-            return state, [log, Speak(text)]
-        return _rating(plan, state, value, [log])
-    if isinstance(step, AskYesNo) and intent.kind in ("yes", "no"):
-        state = _set(state, **({step.var: intent.kind} if step.var else {}))
-        target = step.yes if intent.kind == "yes" else step.no
-        return _go(plan, state, step, target, [log], intent.kind)
+            return state, [log, *_say(state, prompts.confirm_rating(value), confirm=True)]
+        # Read back briefly so the client hears what was taken, then branch.
+        state = replace(state, phase="readback", pending=value)
+        return state, [log, _rating_log(step, value),
+                       *_say(state, prompts.read_back(value), readback=True)]
+    if isinstance(step, AskYesNo) and intent.kind in ("yes", "no", "unsure"):
+        if intent.kind == "unsure":
+            counted = step.unclear
+            return _yes_no(plan, state, step, counted, [log], f"unclear counts as {counted}")
+        if intent.kind == "yes" and step.unclear == "no" and _doubtful(plan, intent):
+            # Only a clear yes leads deeper: a doubtful one is checked first.
+            state = replace(state, phase="confirm", pending=_DOUBTFUL_YES)
+            return state, [log, *_say(state, "I heard yes. Is that right?", confirm=True)]
+        if intent.kind == "no" and step.unclear == "yes" and _doubtful(plan, intent):
+            state = replace(state, phase="confirm", pending=_DOUBTFUL_NO)
+            return state, [log, *_say(state, "I heard no. Is that right?", confirm=True)]
+        return _yes_no(plan, state, step, intent.kind, [log], intent.kind)
     if isinstance(step, AskChoice) and intent.kind == "choice":
-        option = next(o for o in step.options if o.value == intent.value)
+        option = next((o for o in options_of(plan, state, step) if o.value == intent.value),
+                      None)
+        if option is None:
+            return _nomatch(plan, state, intent, log)
         state = _set(state, **({step.var: option.value} if step.var else {}))
         if step.id == GROUNDING_CHOICE and option.value != "end":
             # Going on after a stop: a later natural end counts as completed.
             state = replace(state, stopped=False)
         return _go(plan, state, step, option.goto, [log], f"choice {option.value}")
+    if isinstance(step, (AskYesNo, AskChoice, AskRating)) and intent.kind in ANSWER_KINDS:
+        return _nomatch(plan, state, intent, log)  # an answer of the wrong kind
     return state, []
+
+
+def _yes_no(plan: Plan, state: State, step: AskYesNo, answer: str, actions: list[Action],
+            reason: str) -> Result:
+    state = _set(state, **({step.var: answer} if step.var else {}))
+    target = step.yes if answer == "yes" else step.no
+    if target is None:
+        target = _next(plan, step)
+    actions = [*actions, Log("branch", step.id, {"to": target, "reason": reason})]
+    more_state, more = _enter(plan, state, target)
+    return more_state, [*actions, *more]
 
 
 def _go(plan: Plan, state: State, step: Step, target: str | None, actions: list[Action],
@@ -584,15 +670,16 @@ def _go(plan: Plan, state: State, step: Step, target: str | None, actions: list[
     return more_state, [*actions, *more]
 
 
-_NUMBER_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                 "nine", "ten")
+def _rating_log(step: AskRating, value: int) -> Log:
+    return Log("rating", step.id, {"value": value, "scale": step.scale})
 
 
-def _rating(plan: Plan, state: State, value: int, actions: list[Action]) -> Result:
+def _branch_on_rating(plan: Plan, state: State, value: int,
+                      actions: list[Action] | None = None, logged: bool = False) -> Result:
     step = plan.steps[state.step or ""]
     assert isinstance(step, AskRating)
     policy = plan.policy
-    actions = [*actions, Log("rating", step.id, {"value": value, "scale": step.scale})]
+    actions = [*(actions or []), *([] if logged else [_rating_log(step, value)])]
     if step.var:
         state = _set(state, **{step.var: str(value)})
     branch = next((b for b in step.branches if b.low <= value <= b.high), None)
@@ -602,22 +689,29 @@ def _rating(plan: Plan, state: State, value: int, actions: list[Action]) -> Resu
 
     previous = state.last_distress
     state = replace(state, last_distress=value)
-    in_safety = step.id.startswith("grounding")
-    if value >= policy.high and not in_safety and not (target or "").startswith("grounding"):
-        # The script did not ground this rating: safety does, whatever the script says.
-        return _detour(plan, state, GROUNDING_HIGH, actions, resume=target or _next(plan, step))
-    rising = previous is not None and value - previous >= policy.rise
-    if not in_safety and (policy.medium <= value < policy.high or rising):
-        rate = _rate(plan, state.rate_wpm, -1)
-        state = replace(state, rate_wpm=rate)
-        actions = [*actions, Setting("rate_wpm", rate),
-                   Log("setting", step.id, {"name": "rate_wpm", "value": rate})]
-        offer = (state.variables.get("perspective") == "first"
-                 and "distance" not in state.variables and plan.script.mode == "therapist")
-        if offer:
-            return _detour(plan, state, SAFETY_DISTANCE, actions,
+    in_safety = is_detour(step.id)
+    if value >= policy.high:
+        if not in_safety and not is_grounding(target):
+            # The script did not ground this rating: safety does, whatever the script says.
+            return _detour(plan, state, GROUNDING_HIGH, actions,
                            resume=target or _next(plan, step))
-    return _go(plan, state, step, target, actions, f"rating {value}")
+        # Grounding first: nothing is offered at or above the high threshold.
+        return _go(plan, state, step, target, actions, f"rating {value}")
+    rising = previous is not None and value - previous >= policy.rise
+    if in_safety or not (policy.medium <= value or rising):
+        return _go(plan, state, step, target, actions, f"rating {value}")
+    rate = _rate(plan, state.rate_wpm, -1)
+    state = replace(state, rate_wpm=rate)
+    actions = [*actions, Setting("rate_wpm", rate),
+               Log("setting", step.id, {"name": "rate_wpm", "value": rate})]
+    resume = target or _next(plan, step)
+    if state.variables.get("medium_offered") == "yes":
+        return _detour(plan, state, SAFETY_SLOW, actions, resume=resume)
+    # The 5-7 band acts once per session with the offers that fit the script's kind.
+    offer = SAFETY_MEDIUM_THERAPIST if plan.script.mode == "therapist" \
+        else SAFETY_MEDIUM_HOMEWORK
+    state = _set(state, medium_offered="yes")
+    return _detour(plan, state, offer, actions, resume=resume)
 
 
 def _detour(plan: Plan, state: State, to: str, actions: list[Action],
@@ -633,7 +727,8 @@ def _detour(plan: Plan, state: State, to: str, actions: list[Action],
 
 
 def _signal(plan: Plan, state: State, event: Signal) -> Result:
-    return _close_now(plan, state, "signal", [Log("interrupted", state.step,
+    return _close_now(plan, state, "signal", [Interrupt("signal"),
+                                              Log("interrupted", state.step,
                                                   {"by": event.name})])
 
 
@@ -642,12 +737,13 @@ def _fault(plan: Plan, state: State, event: Fault) -> Result:
 
 
 def _close_now(plan: Plan, state: State, reason: str, actions: list[Action]) -> Result:
-    """A short grounding, then the end: used when the session must end now."""
-    if state.ending is not None and state.step == GROUNDING_CLOSE:
+    """A short grounding (with the crisis resources after a high rating), then the end."""
+    if state.ending is not None and state.step in (GROUNDING_CLOSE, GROUNDING_CRISIS):
         return _finish(state, state.ending, actions)  # second signal: end at once
     state = replace(state, stopped=True, ending=reason)
-    more_state, more = _enter(plan, state, GROUNDING_CLOSE)
-    return more_state, [*actions, Log("branch", state.step, {"to": GROUNDING_CLOSE,
+    target = GROUNDING_CRISIS if _crisis_due(plan, state) else GROUNDING_CLOSE
+    more_state, more = _enter(plan, state, target)
+    return more_state, [*actions, Log("branch", state.step, {"to": target,
                                                              "reason": reason}), *more]
 
 
@@ -655,5 +751,5 @@ __all__ = [
     "AWAITING",
     "Action", "Begin", "Bell", "Event", "Fault", "Finish", "Heard", "Listen", "Log", "Plan",
     "Setting", "Signal", "Silence", "Speak", "SpeechDone", "State", "TimerDone", "Wait",
-    "advance", "expectation", "start", "GROUNDING_CHECK",
+    "advance", "expectation", "options_of", "start", "GROUNDING_CHECK",
 ]

@@ -20,7 +20,12 @@ Event names:
   paused / resumed
   bell           name
   fault          error                 -- something broke inside the session
-  session_end    reason: completed | stopped | signal | fault
+  session_end    reason: completed | stopped | incomplete | signal | fault
+                 (incomplete: a declined, aborted or unfinished rescript, closed safely)
+  control        action, to, value, text, refused -- a therapist's console control
+                                       (text only when transcripts are kept)
+  hot_spot       (none)                -- the therapist marked the hot spot
+The JSON-lines log adds ``clock``, the wall-clock time (ISO 8601 with the UTC offset).
 Grounding step ids start with ``grounding``.
 """
 
@@ -32,9 +37,9 @@ from typing import Any
 EVENT_NAMES = frozenset({
     "session_start", "step", "say_start", "say_end", "interrupted", "intent", "rating",
     "confirm", "noinput", "nomatch", "branch", "setting", "paused", "resumed", "bell",
-    "fault", "session_end",
+    "fault", "session_end", "control", "hot_spot",
 })
-END_REASONS = ("completed", "stopped", "signal", "fault")
+END_REASONS = ("completed", "stopped", "incomplete", "signal", "fault")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,13 @@ class LogEvent:
         return cls(float(data["t"]), str(data["event"]), data.get("step"), rest)
 
 
-def is_grounding_step(step_id: str | None) -> bool:
-    """Grounding steps are recognizable by their id."""
-    return bool(step_id) and str(step_id).startswith("grounding")
+@dataclass(frozen=True)
+class Interrupt:
+    """An action: silence everything being played now (voice, bells, background).
+
+    The engine emits it on a stop, so that cutting the sound is an explicit decision and
+    not a side effect of the next action replacing the current one. ``by`` says why
+    (stop, eyes_open, signal, fault).
+    """
+
+    by: str = "stop"

@@ -1,8 +1,13 @@
 """Words to intents: what a heard or typed phrase means, given what the step expects.
 
-Stop always counts. Commands (pause, repeat, slower, ...) count in every state. Answers
-(a rating, yes/no, a choice, ready) count only when the current step asked for them, so a
-"seven" overheard while a prompt plays is ignored rather than acted on.
+Stop always counts, and so do words of acute distress ("too much", "I'm scared"): they
+stop like the stop word. Commands (pause, repeat, slower, help, ...) count in every state.
+Answers (a rating, yes/no, a choice, ready) count only when the current step asked for
+them, so a "seven" overheard while a prompt plays is ignored rather than acted on.
+
+Unclear is never yes: a hedge ("maybe", "I'm not sure", "I don't know") gives the kind
+``unsure``, and a negated yes ("not okay", "not right now") gives ``no``. The engine then
+decides what ``unsure`` counts as at each question (no, or at a risk question, yes).
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ from typing import Literal
 
 IntentKind = Literal[
     "stop", "pause", "resume", "repeat", "slower", "faster", "louder", "softer",
-    "eyes_open", "rating", "yes", "no", "ready", "choice", "speech", "unknown",
+    "eyes_open", "help", "rating", "yes", "no", "unsure", "ready", "choice", "speech",
+    "unknown",
 ]
 
 #: Kinds that count whatever the step expects.
 COMMAND_KINDS: frozenset[str] = frozenset(
-    {"stop", "pause", "resume", "repeat", "slower", "faster", "louder", "softer", "eyes_open"}
+    {"stop", "pause", "resume", "repeat", "slower", "faster", "louder", "softer", "eyes_open",
+     "help"}
 )
-ANSWER_KINDS: frozenset[str] = frozenset({"rating", "yes", "no", "ready", "choice"})
+ANSWER_KINDS: frozenset[str] = frozenset({"rating", "yes", "no", "unsure", "ready", "choice"})
 
 DEFAULT_STOP_WORDS: tuple[str, ...] = ("stop", "i need to stop", "i need a break")
 
@@ -35,9 +42,24 @@ _WEAK_NUMBER_WORDS = frozenset({"to", "too", "for", "oh", "nothing"})
 
 YES_PHRASES = ("yes", "yeah", "yep", "yup", "sure", "okay", "ok", "i do", "i can", "correct",
                "that's right", "right")
-NO_PHRASES = ("no", "nope", "not really", "i can't", "i cannot", "wrong")
+NO_PHRASES = ("no", "nope", "not really", "i can't", "i cannot", "wrong", "not now",
+              "not right now", "not okay", "not ok", "not yet", "i don't want", "don't",
+              "rather not", "no thanks")
+#: Hedges: never a yes. Checked before yes, so "sure" in "not sure" is not a yes.
+UNSURE_PHRASES = ("not sure", "i'm not sure", "unsure", "i don't know", "don't know", "dunno",
+                  "maybe", "perhaps", "i guess", "i think so", "kind of", "sort of",
+                  "probably", "possibly", "a bit", "a little", "i suppose", "not certain")
+#: Words that turn a yes into something else: a yes said with any of them is not clear.
+_NEGATIONS = ("not", "no", "don't", "dont", "can't", "cant", "cannot", "never", "won't",
+              "wont", "isn't", "aren't", "wouldn't", "shouldn't", "nothing", "neither")
+#: Acute distress said in words: it stops, as the stop word does (grounding follows).
+DISTRESS_PHRASES = ("too much", "i'm scared", "im scared", "i am scared", "scared",
+                    "i can't do this", "i cant do this", "make it stop", "i want out",
+                    "get me out", "panic", "i'm panicking")
 
 COMMAND_PHRASES: dict[str, tuple[str, ...]] = {
+    # First: "what can I say" must not read as "what" (repeat).
+    "help": ("help", "what can i say", "what do i say", "options", "i don't understand"),
     "pause": ("pause", "wait", "hold on"),
     "resume": ("resume", "go on", "carry on", "keep going"),
     "repeat": ("repeat", "say that again", "again", "what"),
@@ -103,6 +125,31 @@ def _contains(haystack: str, phrase: str) -> bool:
     return f" {phrase} " in f" {haystack} "
 
 
+#: A long option word heard with one letter wrong still names it ("protactor"): Whisper
+#: spells rare words by ear. Short words must match exactly ("two" and "too" differ).
+_MISSPELT_MIN_LETTERS = 7
+
+
+def _misspelt_choice(said: str, expect: Expectation) -> str | None:
+    """The one option with a long word that ``said`` holds with one letter changed,
+    added or left out; None when none or several do.
+    """
+    heard = [w for w in said.split() if len(w) >= _MISSPELT_MIN_LETTERS - 1]
+    found = {value for value, phrases in expect.choices for phrase in phrases
+             for word in normalize(phrase).split() if len(word) >= _MISSPELT_MIN_LETTERS
+             and any(_one_edit_apart(word, w) for w in heard)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
 def _first_phrase(text: str, phrases: tuple[str, ...]) -> str | None:
     return next((p for p in phrases if _contains(text, p)), None)
 
@@ -142,26 +189,53 @@ def interpret(text: str, expect: Expectation = NOTHING,
 
     if any(_contains(said, normalize(word)) for word in stop_words if normalize(word)):
         return make("stop")
+    if _first_phrase(said, DISTRESS_PHRASES):
+        return make("stop")
     kinds = expect.kinds
+    negated = _negated(said)
     if "rating" in kinds and (number := parse_rating(said)) is not None:
         return make("rating", number)
-    if "choice" in kinds:
+    if "choice" in kinds and not negated:
+        # A negated choice ("not the protector", "I don't want to go on") picks nothing.
         for value, phrases in expect.choices:
             if any(_contains(said, normalize(p)) for p in phrases):
                 return make("choice", value)
+        if (misspelt := _misspelt_choice(said, expect)) is not None:
+            return make("choice", misspelt)
     if {"yes", "no"} & kinds:
-        # "no" before "yes": "no, not yes" is a no, and "not really" must not match "really".
-        if _first_phrase(said, NO_PHRASES):
-            return make("no")
-        if _first_phrase(said, YES_PHRASES):
-            return make("yes")
+        answer = yes_no_of(said)
+        if answer is not None:
+            return make(answer)
     for kind, phrases in COMMAND_PHRASES.items():
+        if kind == "resume" and negated:
+            continue  # "I don't want to go on" never goes on
         if _first_phrase(said, phrases):
             return make(kind)
-    if "ready" in kinds and _first_phrase(said, READY_PHRASES):
+    if "ready" in kinds and not negated and _first_phrase(said, READY_PHRASES):
         return make("ready")
     if kinds:
         return make("unknown")
+    return None
+
+
+def _negated(said: str) -> bool:
+    return any(_contains(said, word) for word in _NEGATIONS) or "n't " in f"{said} "
+
+
+def yes_no_of(text: str) -> str | None:
+    """"yes", "no" or "unsure" for an answer to a yes/no question, or None (no such words).
+
+    Order matters: a hedge ("not sure", "maybe") is checked before yes, so the "sure" in
+    "not sure" never reads as a yes; a no or a negated yes ("not okay", "not right now")
+    is a no; only a yes phrase with no hedge and no negation is a yes.
+    """
+    said = normalize(text)
+    if _first_phrase(said, UNSURE_PHRASES):
+        return "unsure"
+    if _first_phrase(said, NO_PHRASES):
+        return "no"
+    if _first_phrase(said, YES_PHRASES):
+        return "unsure" if _negated(said) else "yes"
     return None
 
 

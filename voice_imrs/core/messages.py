@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from voice_imrs.core.events import Interrupt
 from voice_imrs.core.intents import Expectation, Intent
 
 # ---------------------------------------------------------------- events (runner -> engine)
@@ -120,5 +121,5 @@ class Finish:
     reason: str
 
 
-Action = Speak | Wait | Listen | Bell | Setting | Log | Finish
+Action = Speak | Wait | Listen | Bell | Setting | Log | Finish | Interrupt
 AWAITING = (Speak, Wait, Listen)

@@ -34,13 +34,16 @@ RANGES: dict[str, tuple[float, float]] = {
     "resume_at": (0, 9),
     "rise": (1, 10),
     "silence_s": (2, 120),
+    "pace": (0.5, 2.0),
+    "screen_interval_days": (1, 365),
 }
 TEXT_LISTS = ("helpers", "stop_words")
-INTEGERS = ("rate_wpm", "high", "medium", "resume_at", "rise")
-FLOATS = ("volume", "silence_s")
+INTEGERS = ("rate_wpm", "high", "medium", "resume_at", "rise", "screen_interval_days")
+FLOATS = ("volume", "silence_s", "pace")
 BOOLEANS = ("store_audio", "store_transcripts", "screen_done", "spoken_summary")
 # Keys that may be empty text (voice "": the synthesizer's default; name "": not used).
-MAY_BE_EMPTY = ("name", "voice", "recorded_voice", "background")
+MAY_BE_EMPTY = ("name", "voice", "recorded_voice", "background", "crisis_number",
+                "screened_on")
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,16 @@ class Profile:
     silence_s: seconds of silence after a question before it is asked again.
     barge_in: "hotword" (only stop words interrupt) or "speech" (any speech pauses).
     crisis_resources: what to say when someone may be in danger.
+    crisis_number: a local crisis line or emergency number, collected at setup; spoken with
+      the crisis resources ("" when not given).
     mode: "homework", or "therapist" when a therapist enabled the full session.
     store_audio / store_transcripts: whether session records keep the microphone audio
       (data folder, audio/session-N.wav) or the recognized words.
     screen_done: the first-session safety screen has been completed.
+    screened_on: the date (YYYY-MM-DD) the full safety screen was last completed.
+    screen_interval_days: the full screen runs again after this many days (and before
+      every full rescripting session); other sessions start with a short check.
+    pace: pauses in the exercises are this many times as long (0.5 to 2; 1 as written).
     spoken_summary: say how the session went at its end (ratings, practice this week).
     recorded_voice: a therapist's recorded prompts to use instead of the synthetic voice
       ("" for none; see ``voice-imrs record-prompts``).
@@ -79,11 +88,11 @@ class Profile:
     helpers: tuple[str, ...] = ("my adult self", "a protector")
     safe_place: str = "a place where you feel calm and safe"
     cue_word: str = "calm"
-    anchor_phrase: str = "I deserved care, and I am safe now."
+    anchor_phrase: str = "I deserved care."
     stop_words: tuple[str, ...] = DEFAULT_STOP_WORDS
     language: str = "en"
     voice: str = ""
-    rate_wpm: int = 150
+    rate_wpm: int = 125
     volume: float = 0.8
     perspective: str = "first"
     eyes: str = "closed"
@@ -94,10 +103,14 @@ class Profile:
     silence_s: float = 8.0
     barge_in: str = "hotword"
     crisis_resources: str = DEFAULT_CRISIS_RESOURCES
+    crisis_number: str = ""
     mode: str = "homework"
     store_audio: bool = False
     store_transcripts: bool = False
     screen_done: bool = False
+    screened_on: str = ""
+    screen_interval_days: int = 30
+    pace: float = 1.0
     spoken_summary: bool = True
     recorded_voice: str = ""
     background: str = ""
@@ -113,8 +126,17 @@ class Profile:
             "cue_word": self.cue_word,
             "anchor_phrase": self.anchor_phrase,
             "stop_word": self.stop_words[0] if self.stop_words else "stop",
-            "crisis_resources": self.crisis_resources,
+            "crisis_resources": self.crisis_text(),
+            # The client's own helper figures, one a line: offered at a helper choice.
+            "own_helpers": "\n".join(self.helpers),
         }
+
+    def crisis_text(self) -> str:
+        """The crisis resources, with the local number collected at setup when there is one."""
+        number = self.crisis_number.strip()
+        if not number or number in self.crisis_resources:
+            return self.crisis_resources
+        return f"{self.crisis_resources} Your local crisis number is {number}."
 
 
 def spoken_helper(helper: str) -> str:

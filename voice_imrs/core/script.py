@@ -17,13 +17,18 @@ Mode = Literal["homework", "therapist"]
 
 @dataclass(frozen=True)
 class Say:
-    """Speak ``text``, then stay silent ``pause_after_s`` seconds. ``bell`` rings before."""
+    """Speak ``text``, then stay silent ``pause_after_s`` seconds. ``bell`` rings before.
+
+    ``until_ready_s`` > 0 makes the step client-paced: after the text it waits up to that
+    long for "ready" (or Enter) instead of a fixed pause, with a gentle check-in on silence.
+    """
 
     id: str
     text: str
     pause_after_s: float = 0.0
     bell: str | None = None
     next: str | None = None
+    until_ready_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,18 @@ class AskRating:
 
 @dataclass(frozen=True)
 class AskYesNo:
-    """Ask a yes/no question; ``yes``/``no`` name the step to go to (None: the next step)."""
+    """Ask a yes/no question; ``yes``/``no`` name the step to go to (None: the next step).
+
+    ``unclear``: what a hedge ("maybe", "not sure") counts as: "no" (the default: only a
+    clear yes leads deeper) or "yes" (a risk question in the safety screen).
+    """
 
     id: str
     text: str
     yes: str | None = None
     no: str | None = None
     var: str | None = None
+    unclear: Literal["yes", "no"] = "no"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ line of the step when known, the step id, and what to do:
 - every ``next``/``goto``/``yes``/``no``/branch/option/repeat target exists;
 - every step is reachable from the first;
 - no ``end`` can be reached from the start without passing a grounding step (a step whose
-  id starts with ``grounding``), checked by a graph search with grounding steps removed;
+  id starts with ``grounding``: ``core.step_graph.is_grounding``), checked by a graph
+  search with grounding steps removed;
 - every distress rating has branches covering 8..10 (the profile's high threshold) that
   go to a grounding step; branches lie within 0..10 and do not overlap;
+- every duration is finite and within its range (at most an hour), every bell exists;
+- every step reached can reach an end (no loop without a way out);
 - every placeholder is defined by the profile, the script's ``[variables]``, or a step
   that stores an answer; the perspective/eyes alternatives are well formed.
 
@@ -20,15 +23,15 @@ The graph includes the built-in safety steps the engine merges into every script
 from __future__ import annotations
 
 import difflib
+import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 
 from voice_imrs.core.profile import PROFILE_VARIABLES
-from voice_imrs.core.safety import GROUNDING_CLOSE, SafetyPolicy, safety_steps
+from voice_imrs.core.safety import SafetyPolicy, safety_steps
 from voice_imrs.core.script import (
     AskChoice,
     AskRating,
-    AskYesNo,
     End,
     Jump,
     Pause,
@@ -39,29 +42,27 @@ from voice_imrs.core.script import (
     Step,
     Timed,
 )
+from voice_imrs.core.step_graph import StepGraph, is_grounding
 from voice_imrs.core.wording import ALTERNATIVE_GROUPS, placeholders, wording_problems
 from voice_imrs.errors import ScriptError
 
-GROUNDING_PREFIX = "grounding"
 #: Variables the engine itself provides to every text.
 ENGINE_VARIABLES = frozenset({"perspective", "eyes", "eyes_grounding"})
 _SAFETY = safety_steps(SafetyPolicy())
 SAFETY_STEPS: dict[str, Step] = {step.id: step for step in _SAFETY}
 
 
-def is_grounding(step_id: str) -> bool:
-    return step_id.startswith(GROUNDING_PREFIX)
-
-
 class _Checker:
     def __init__(self, script: Script, lines: Sequence[int | None], high: int,
-                 known_variables: Iterable[str]) -> None:
+                 known_variables: Iterable[str], sounds: Iterable[str] | None) -> None:
         self.script = script
+        self.sounds = None if sounds is None else {s.lower() for s in sounds}
         self.lines = list(lines) + [None] * (len(script.steps) - len(lines))
         self.high = high
         self.known = set(known_variables)
         self.problems: list[ScriptError] = []
         self.ids = [step.id for step in script.steps]
+        self.graph = StepGraph(script, _SAFETY)
         self.by_id: dict[str, Step] = {}
         for step in script.steps:
             self.by_id.setdefault(step.id, step)
@@ -78,39 +79,8 @@ class _Checker:
 
     # ------------------------------------------------------------ graph
 
-    def following(self, step_id: str) -> str:
-        """Where a step goes when it names no target (as the engine does)."""
-        if step_id in self.by_id:
-            position = self.ids.index(step_id) + 1
-            return self.ids[position] if position < len(self.ids) else GROUNDING_CLOSE
-        order = [s.id for s in _SAFETY]
-        position = order.index(step_id) + 1
-        return order[position] if position < len(order) else GROUNDING_CLOSE
-
-    def successors(self, step: Step) -> list[str]:
-        def after(explicit: str | None) -> str:
-            return explicit if explicit is not None else self.following(step.id)
-
-        if isinstance(step, End):
-            return []
-        if isinstance(step, Jump):
-            return [step.goto]
-        if isinstance(step, RepeatUntil):
-            return [step.start, after(step.next)]
-        if isinstance(step, AskYesNo):
-            return [after(step.yes), after(step.no)]
-        if isinstance(step, AskChoice):
-            return [option.goto or after(step.next) for option in step.options]
-        if isinstance(step, AskRating):
-            found = [branch.goto or after(step.next) for branch in step.branches]
-            covered = {v for b in step.branches for v in range(b.low, b.high + 1)}
-            if not set(range(11)) <= covered:
-                found.append(after(step.next))
-            return found
-        return [after(step.next)]
-
     def node(self, step_id: str) -> Step | None:
-        return self.by_id.get(step_id) or SAFETY_STEPS.get(step_id)
+        return self.graph.steps.get(step_id)
 
     def search(self, skip_grounding: bool) -> dict[str, str | None]:
         """Steps reachable from the first, each with the step it was reached from."""
@@ -124,7 +94,7 @@ class _Checker:
             current = self.node(queue.popleft())
             if current is None:
                 continue
-            for target in self.successors(current):
+            for target in self.graph.successors(current):
                 if target in parents or self.node(target) is None:
                     continue
                 if skip_grounding and is_grounding(target):
@@ -185,8 +155,9 @@ class _Checker:
             self.add(f"the repeat waits for the variable {step.until!r}, but no step stores "
                      "an answer in it.", step.id,
                      f"Add var = {step.until!r} to the yes/no question inside the loop.")
-        if step.max_rounds < 1:
-            self.add("max_rounds must be 1 or more.", step.id)
+        if not 1 <= step.max_rounds <= MAX_ROUNDS:
+            self.add(f"max_rounds must be from 1 to {MAX_ROUNDS}, not {step.max_rounds}.",
+                     step.id)
 
     def check_rating(self, step: AskRating) -> None:
         ordered = sorted(step.branches, key=lambda b: (b.low, b.high))
@@ -254,13 +225,44 @@ class _Checker:
             current: Step | None = start
             while isinstance(current, (Jump, SetVar)) and current.id not in seen:
                 seen.add(current.id)
-                current = self.node(self.successors(current)[0])
+                current = self.node(self.graph.successors(current)[0])
             if isinstance(current, (Jump, SetVar)) and current.id == start.id:
                 self.add("the steps jump in a circle without saying anything.", start.id,
                          "Put a step that speaks or waits inside the loop.")
 
+    def check_bell(self, step: Step) -> None:
+        bell = getattr(step, "bell", None)
+        if bell is None or self.sounds is None:
+            return
+        if bell.strip().lower() not in self.sounds:
+            self.add(f"there is no bell sound {bell!r}.", step.id,
+                     f"Use one of: {', '.join(sorted(self.sounds))}.")
+
+    def can_end(self) -> set[str]:
+        """Steps from which some path reaches an end (a backwards search from the ends)."""
+        before: dict[str, set[str]] = {}
+        nodes = [*self.by_id, *(i for i in SAFETY_STEPS if i not in self.by_id)]
+        for node_id in nodes:
+            for target in self.graph.successors(self.node(node_id)):  # type: ignore[arg-type]
+                before.setdefault(target, set()).add(node_id)
+        found = {i for i in nodes if isinstance(self.node(i), End)}
+        queue = deque(found)
+        while queue:
+            for earlier in before.get(queue.popleft(), ()):
+                if earlier not in found:
+                    found.add(earlier)
+                    queue.append(earlier)
+        return found
+
     def check_graph(self) -> None:
         reached = self.search(skip_grounding=False)
+        ending = self.can_end()
+        for step in self.script.steps:
+            if step.id in reached and step.id not in ending:
+                self.add("this step is in a loop with no way out: no path from it reaches "
+                         "an end, so the session would never finish.", step.id,
+                         "Give the loop an exit: a repeat step (it ends after max_rounds), "
+                         "a question with an answer that leads out, or a next that leaves.")
         for step in self.script.steps:
             if step.id not in reached:
                 self.add("this step can never be reached: no step leads to it.", step.id,
@@ -296,9 +298,9 @@ class _Checker:
                 self.check_rating(step)
             elif isinstance(step, AskChoice):
                 self.check_choice(step)
-            elif isinstance(step, (Say, Pause, Timed)) and not _durations_ok(step):
-                self.add("a duration or pause is negative or zero.", step.id,
-                         "Use a positive number of seconds.")
+            for problem in duration_problems(step):
+                self.add(problem, step.id, "Use a number of seconds in that range.")
+            self.check_bell(step)
         self.check_words(setters)
         if complete:
             self.check_silent_loops()
@@ -306,18 +308,52 @@ class _Checker:
         return self.problems
 
 
-def _durations_ok(step: Say | Pause | Timed) -> bool:
+#: The longest any duration, pause or timer may be: an hour. A script is guidance a person
+#: listens to; anything longer is a typo (or ``inf``) that would leave them in silence.
+MAX_SECONDS = 3600.0
+#: The shortest breathing cue: shorter ones cannot be said, and 1e-300 s would make the
+#: number of cues overflow.
+MIN_CUE_S = 0.5
+MAX_CUE_S = 60.0
+MAX_ROUNDS = 20
+
+
+def _seconds_problem(name: str, value: float, low: float, *, zero_ok: bool = False,
+                     high: float = MAX_SECONDS) -> str | None:
+    """None when ``value`` is a finite number of seconds in range, else the problem."""
+    if zero_ok and value == 0:
+        return None
+    if math.isfinite(value) and low <= value <= high and value > 0:
+        return None
+    allowed = f"0 or from {low:g}" if zero_ok else f"from {low:g}"
+    return f"{name} must be {allowed} to {high:g} seconds, not {value!r}."
+
+
+def duration_problems(step: Step) -> list[str]:
+    """Every duration of ``step`` that is not finite and within its range."""
+    found: list[str | None] = []
     if isinstance(step, Say):
-        return step.pause_after_s >= 0
-    if isinstance(step, Pause):
-        return step.seconds > 0
-    return (step.duration_s > 0 and step.inhale_s > 0 and step.exhale_s > 0
-            and step.hold_s >= 0 and step.interval_s >= 0)
+        found.append(_seconds_problem("pause_after_s", step.pause_after_s, 0.0, zero_ok=True))
+    elif isinstance(step, Pause):
+        found.append(_seconds_problem("seconds", step.seconds, 0.1))
+    elif isinstance(step, Timed):
+        found.append(_seconds_problem("duration_s", step.duration_s, 1.0))
+        if step.kind == "breathing":
+            found.append(_seconds_problem("inhale_s", step.inhale_s, MIN_CUE_S,
+                                          high=MAX_CUE_S))
+            found.append(_seconds_problem("exhale_s", step.exhale_s, MIN_CUE_S,
+                                          high=MAX_CUE_S))
+            found.append(_seconds_problem("hold_s", step.hold_s, MIN_CUE_S, zero_ok=True,
+                                          high=MAX_CUE_S))
+        else:
+            found.append(_seconds_problem("interval_s", step.interval_s, 1.0, zero_ok=True))
+    return [problem for problem in found if problem]
 
 
 def check_script(script: Script, lines: Sequence[int | None] = (), *, high: int = 8,
                  known_variables: Iterable[str] = PROFILE_VARIABLES,
-                 complete: bool = True, other_ids: Iterable[str] = ()) -> list[ScriptError]:
+                 complete: bool = True, other_ids: Iterable[str] = (),
+                 sounds: Iterable[str] | None = None) -> list[ScriptError]:
     """Every consistency problem of ``script`` (empty when it is sound).
 
     lines: the source line of each step, in order (for messages).
@@ -326,5 +362,7 @@ def check_script(script: Script, lines: Sequence[int | None] = (), *, high: int 
     complete: False when some steps could not be built (schema errors); the graph checks
       (reachability, grounding) are then skipped rather than report false problems.
     other_ids: ids of steps that exist in the file but could not be built.
+    sounds: the bell sounds that exist (None: not checked).
     """
-    return _Checker(script, lines, high, known_variables).run(complete, set(other_ids))
+    return _Checker(script, lines, high, known_variables, sounds).run(complete,
+                                                                      set(other_ids))

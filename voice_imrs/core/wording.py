@@ -10,8 +10,11 @@ The inline syntax (documented for script authors in docs/SCRIPT_FORMAT.md):
   (``[third: from a little distance]`` says nothing in the first person).
 - ``[closed: let your eyes close | open: let your gaze rest on the floor]``: the same for
   eyes closed or open.
+- ``[live: say stop at any moment | track: pause the recording at any moment]``: the part
+  for a live session (something listens) or a rendered track (nothing listens), so a
+  track never promises to hear the client.
 
-Square brackets that do not start with one of the four keys and a colon are ordinary text.
+Square brackets that do not start with one of the six keys and a colon are ordinary text.
 Alternatives do not nest; they may hold placeholders.
 """
 
@@ -26,13 +29,15 @@ from voice_imrs.errors import ScriptError
 ALTERNATIVE_GROUPS: dict[str, tuple[str, ...]] = {
     "perspective": ("first", "third"),
     "eyes": ("closed", "open"),
+    "delivery": ("live", "track"),
 }
 _KEY_GROUP = {key: group for group, keys in ALTERNATIVE_GROUPS.items() for key in keys}
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # An alternative block: "[" + a known key + ":" ... up to the closing "]".
-_BLOCK_START = re.compile(r"\[\s*(first|third|closed|open)\s*:", re.IGNORECASE)
-_BLOCK = re.compile(r"\[\s*(?:first|third|closed|open)\s*:[^\[\]]*\]", re.IGNORECASE)
+_KEYS = "first|third|closed|open|live|track"
+_BLOCK_START = re.compile(rf"\[\s*({_KEYS})\s*:", re.IGNORECASE)
+_BLOCK = re.compile(rf"\[\s*(?:{_KEYS})\s*:[^\[\]]*\]", re.IGNORECASE)
 _BRACES = re.compile(r"\{\{|\}\}|\{[A-Za-z_][A-Za-z0-9_]*\}|[{}]")
 
 
@@ -57,8 +62,8 @@ def _parse_block(block: str) -> dict[str, str]:
             raise ValueError(f"the part {piece.strip()!r} does not start with one of "
                              f"{', '.join(_KEY_GROUP)} and a colon")
         if group is not None and _KEY_GROUP[key] != group:
-            raise ValueError(f"{block!r} mixes perspective and eyes keys; "
-                             "write two separate [...] blocks")
+            raise ValueError(f"{block!r} mixes {group} and {_KEY_GROUP[key]} keys; "
+                             "write separate [...] blocks")
         if key in parts:
             raise ValueError(f"{block!r} names {key!r} twice")
         group = _KEY_GROUP[key]
@@ -87,30 +92,35 @@ def wording_problems(text: str) -> list[str]:
     return problems
 
 
-def _choose(match: re.Match[str], perspective: str, eyes: str) -> str:
+def _choose(match: re.Match[str], chosen: Mapping[str, str]) -> str:
     try:
         parts = _parse_block(match.group(0))
     except ValueError as error:
         raise ScriptError(f"the text holds a malformed alternative: {error}.",
                           hint="See docs/SCRIPT_FORMAT.md for the [first: ... | third: ...] "
                                "syntax.") from None
-    wanted = perspective if next(iter(parts)) in ALTERNATIVE_GROUPS["perspective"] else eyes
-    return parts.get(wanted, "")
+    return parts.get(chosen[_KEY_GROUP[next(iter(parts))]], "")
 
 
 def render_text(text: str, variables: Mapping[str, str], perspective: str = "first",
-                eyes: str = "closed") -> str:
+                eyes: str = "closed", delivery: str | None = None) -> str:
     """The words to speak for ``text``: alternatives chosen, placeholders filled.
 
-    An unknown ``perspective`` or ``eyes`` value, or a placeholder with no value, raises
-    ScriptError naming it.
+    ``delivery`` is "live" or "track"; None reads the variable ``delivery`` (default live),
+    so a renderer marks a track by its variables alone. An unknown ``perspective``,
+    ``eyes`` or ``delivery`` value, or a placeholder with no value, raises ScriptError
+    naming it.
     """
+    delivery = delivery or variables.get("delivery", "live")
+    if delivery not in ALTERNATIVE_GROUPS["delivery"]:
+        raise ScriptError(f"unknown delivery {delivery!r}.", hint="Use live or track.")
     if perspective not in ALTERNATIVE_GROUPS["perspective"]:
         raise ScriptError(f"unknown perspective {perspective!r}.",
                           hint="Use first or third.")
     if eyes not in ALTERNATIVE_GROUPS["eyes"]:
         raise ScriptError(f"unknown eyes setting {eyes!r}.", hint="Use closed or open.")
-    chosen = _BLOCK.sub(lambda m: _choose(m, perspective, eyes), text)
+    settings = {"perspective": perspective, "eyes": eyes, "delivery": delivery}
+    chosen = _BLOCK.sub(lambda m: _choose(m, settings), text)
 
     def fill(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -131,4 +141,8 @@ def render_text(text: str, variables: Mapping[str, str], perspective: str = "fir
     # A left-out alternative leaves doubled spaces or a space before punctuation behind.
     filled = re.sub(r"[ \t]{2,}", " ", filled)
     filled = re.sub(r" +([.,;:!?])", r"\1", filled)
+    # A value that ends a sentence itself ("I deserved care.") before the text's own full
+    # stop: one full stop, not "care.." (an ellipsis of three is kept).
+    filled = re.sub(r"(?<!\.)\.\.(?!\.)", ".", filled)
+    filled = re.sub(r"([!?])\.", r"\1", filled)
     return filled.strip()
