@@ -7,7 +7,7 @@ the commands, "other" speech, or "noise". It was trained by
 voices; its weights ship in ``voice_imrs/data/keyword_model.npz`` and run here in numpy
 alone (no PyTorch at run time).
 
-``KeywordNetRecognizer`` streams: WebRTC voice-activity detection finds speech; while
+``KeywordNetRecognizer`` streams: voice-activity detection (``asr.vad``) finds speech; while
 speech goes on, the last second is classified every ``hop_s``; "stop" is reported as a
 partial result as soon as one window is sure enough (so barge-in does not wait for the
 speaker to pause), and every other word as the final result when the utterance ends,
@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voice_imrs.asr.features import WINDOW_SAMPLES, log_mel
+from voice_imrs.asr.vad import SpeechDetector
 from voice_imrs.core.intents import NOTHING, Expectation
 from voice_imrs.errors import ModelError
 from voice_imrs.ports import ASR_RATE, PCM, Hypothesis
@@ -205,6 +206,17 @@ def allowed_classes(expect: Expectation) -> frozenset[str]:
     return frozenset(allowed)
 
 
+@lru_cache(maxsize=64)
+def _class_mask(expectation: Expectation) -> Floats:
+    """1 for the classes that may be reported under ``expectation``, else 0.
+
+    Module-level rather than a cached method, which would keep every recognizer ever
+    made (and its voice-activity model) alive through the cache.
+    """
+    allowed = allowed_classes(expectation)
+    return np.array([c in allowed for c in CLASSES], np.float32)
+
+
 class KeywordNetRecognizer:
     """``ports.Recognizer`` on the keyword classifier.
 
@@ -219,6 +231,8 @@ class KeywordNetRecognizer:
         neighbouring windows.
     speech_windows: consecutive windows that must sound like speech, not noise, before
         ``speech_heard`` is set.
+    shared_vad: a detector someone else feeds every block before ``accept`` (its
+        ``last_events`` are read here); by default this recognizer runs its own.
 
     ``speech_heard`` turns True once a window during voice activity is classified as
     speech rather than noise (the "any speech" barge-in signal); ``reset()`` clears it.
@@ -231,9 +245,7 @@ class KeywordNetRecognizer:
                  answer_threshold: float = ANSWER_THRESHOLD,
                  hop_s: float = 0.1, hangover_s: float = 0.3,
                  stop_windows: int = 2, smooth_windows: int = 2,
-                 speech_windows: int = 4) -> None:
-        from voice_imrs.asr.vad import SpeechDetector
-
+                 speech_windows: int = 4, shared_vad: SpeechDetector | None = None) -> None:
         self.model = load_model(str(model_path))
         single_thread_blas()
         self.stop_threshold = stop_threshold
@@ -243,7 +255,11 @@ class KeywordNetRecognizer:
         self.stop_windows = stop_windows
         self.smooth_windows = smooth_windows
         self.speech_windows = speech_windows
-        self._vad = SpeechDetector(hangover_s=hangover_s)
+        # With ``shared_vad`` another component feeds that detector each block (one VAD
+        # per block for both lanes of the default recognizer) and this one reads its events.
+        self._owns_vad = shared_vad is None
+        self._vad = shared_vad if shared_vad is not None else SpeechDetector(
+            hangover_s=hangover_s)
         self._index = {c: i for i, c in enumerate(CLASSES)}
         self._mask = self._mask_for(NOTHING)
         self._audio: deque[PCM] = deque()
@@ -260,10 +276,9 @@ class KeywordNetRecognizer:
         """Report only what counts for ``expectation`` (see ``allowed_classes``)."""
         self._mask = self._mask_for(expectation)
 
-    @lru_cache(maxsize=16)  # noqa: B019 - a handful of expectations per recognizer
-    def _mask_for(self, expectation: Expectation) -> Floats:
-        allowed = allowed_classes(expectation)
-        return np.array([c in allowed for c in CLASSES], np.float32)
+    @staticmethod
+    def _mask_for(expectation: Expectation) -> Floats:
+        return _class_mask(expectation)
 
     def _window(self) -> PCM:
         audio = np.concatenate(list(self._audio))[-WINDOW_SAMPLES:]
@@ -289,7 +304,7 @@ class KeywordNetRecognizer:
         block = np.asarray(block, np.int16)
         self._keep(block)
         out: list[Hypothesis] = []
-        events = self._vad.feed(block)
+        events = self._vad.feed(block) if self._owns_vad else self._vad.last_events
         ended = any(e.kind == "end" for e in events)
         if self._deaf:
             self._deaf = not ended and self._vad.in_speech

@@ -61,7 +61,11 @@ class IntentListener:
         self._stop_partial: tuple[float, Hypothesis] | None = None  # since when, what
         self.stop_words = tuple(stop_words)
         self._stop_phrases = [f" {_words(w)} " for w in self.stop_words if _words(w)]
-        self._detector = SpeechDetector() if vad else None
+        # A recognizer with its own detector (``detector``, fed in its ``accept``) shares
+        # it: one voice-activity judgement per block, not two.
+        shared = getattr(recognizer, "detector", None)
+        self._shared_detector = vad and isinstance(shared, SpeechDetector)
+        self._detector = (shared if self._shared_detector else SpeechDetector()) if vad else None
         self._samples = 0
 
     @property
@@ -81,11 +85,13 @@ class IntentListener:
         if narrow is not None:  # recognizers that can, listen for what the step expects
             narrow(expect)
         heard: list[Heard] = []
+        if self._detector is not None and not self._shared_detector:
+            self._detector.feed(block)
+        hypotheses = self.recognizer.accept(block)  # feeds a shared detector
         if self._detector is not None:
-            for event in self._detector.feed(block):
-                if event.kind == "start":
-                    heard.append(Heard(Intent("speech"), self.t))
-        for hypothesis in self.recognizer.accept(block):
+            heard.extend(Heard(Intent("speech"), self.t)
+                         for event in self._detector.last_events if event.kind == "start")
+        for hypothesis in hypotheses:
             heard.extend(self._consider(hypothesis, expect))
         if self._stop_partial is not None and self.t - self._stop_partial[0] >= self.stop_hold_s:
             heard.append(self._stop_now(self._stop_partial[1]))
@@ -109,8 +115,8 @@ class IntentListener:
         """Forget the utterance in progress (after an intent was acted on)."""
         self.recognizer.reset()
         self._stop_partial = None
-        if self._detector is not None:
-            self._detector.reset()
+        if self._detector is not None and not self._shared_detector:
+            self._detector.reset()  # a shared one belongs to the recognizer, which knows
 
     def _says_stop(self, text: str) -> bool:
         said = f" {_words(text)} "
@@ -132,6 +138,11 @@ class IntentListener:
             # The utterance ended while its latest partial said stop: that counts, even
             # when the second pass of the final reads the word differently.
             return [self._stop_now(pending[1])]
+        if hypothesis.rejected:
+            # None of the allowed answers: "unknown", so a question is asked again (the
+            # engine ignores it when nothing was asked), never a guess at an answer.
+            return [Heard(Intent("unknown", None, _words(hypothesis.text),
+                             hypothesis.confidence), self.t)]
         if self._says_stop(hypothesis.text):
             return [self._stop_now(hypothesis)]
         intent = interpret(hypothesis.text, expect, self.stop_words, hypothesis.confidence)

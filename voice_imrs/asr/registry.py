@@ -15,7 +15,9 @@ from voice_imrs.errors import ModelError, UnknownChoiceError
 from voice_imrs.ports import Recognizer
 
 RecognizerFactory = Callable[[str | None, tuple[str, ...]], Recognizer]
-DEFAULT_RECOGNIZER = "keyword"
+#: Whisper answer lane plus keyword fast lane (``asr.two_lane``): it rejects what is none
+#: of the allowed answers, where the keyword classifier alone maps every sound to a word.
+DEFAULT_RECOGNIZER = "whisper"
 APP_NAME = "voice-imrs"
 
 
@@ -44,7 +46,14 @@ def _keyword(model: str | None, stop_words: tuple[str, ...]) -> Recognizer:
     return KeywordNetRecognizer(model) if model else KeywordNetRecognizer()
 
 
+def _whisper(model: str | None, stop_words: tuple[str, ...]) -> Recognizer:
+    from voice_imrs.asr.two_lane import TwoLaneRecognizer
+
+    return TwoLaneRecognizer(model, stop_words)
+
+
 RECOGNIZERS: dict[str, RecognizerFactory] = {
+    "whisper": _whisper,
     "keyword": _keyword,
     "pocketsphinx": _pocketsphinx,
     "vosk": _vosk,
