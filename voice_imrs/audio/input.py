@@ -1,8 +1,10 @@
 """Input audio sources for recognition: a sound device, or a WAV file.
 
 Both implement ``ports.AudioSource`` and deliver 16 kHz mono int16 blocks of 20 ms.
-A device that will not open at 16 kHz is opened at its own rate and resampled; a WAV
-file at another rate is resampled on reading.
+A device that will not open at 16 kHz is opened at its own rate and resampled on the
+reader's thread (never in the device callback) by a resampler that carries its state
+across blocks; a WAV file at another rate is resampled on reading. A device that delivers
+nothing for ``STALL_S`` raises ``DeviceLostError`` from ``read`` instead of waiting for ever.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from voice_imrs.audio.wav import read_wav_at, resample
+from voice_imrs.audio.devices import (
+    STALL_S,
+    DeviceChoice,
+    DeviceLostError,
+    choose_device,
+    describe_device,
+    import_sounddevice,
+    opening,
+)
+from voice_imrs.audio.resampler import StreamResampler
+from voice_imrs.audio.wav import read_wav_at
 from voice_imrs.errors import AudioFormatError, DeviceError
 from voice_imrs.ports import ASR_RATE, PCM
 
@@ -26,78 +38,109 @@ TAIL_S = 0.5
 #: At most this much unread microphone audio is kept; older blocks are dropped so a
 #: stalled reader hears the present, not a backlog.
 MAX_BACKLOG_S = 10.0
+#: A capture stream over PulseAudio can take 0.2-2 s to deliver its first block (measured
+#: by ``bench startup``); only a device silent for longer than this from the start is lost.
+FIRST_BLOCK_S = 6.0
 
 
 class SoundDeviceSource:
     """Microphone blocks from a sound device, via a PortAudio callback and a queue.
 
     device: index, name (substring), "default"/None, or "pulse:SOURCE" (see
-    ``voice_imrs.audio.devices.resolve_device``).
+    ``voice_imrs.audio.devices.choose_device``).
+    device_rate: open the stream at this rate (as a device that records only at 48 kHz
+    forces); None tries 16 kHz first, then the device's own rate.
     """
 
-    def __init__(self, device: str | int | None = None) -> None:
-        from voice_imrs.audio.devices import import_sounddevice, resolve_device
-
+    def __init__(self, device: str | int | None = None,
+                 device_rate: int | None = None) -> None:
         sd = import_sounddevice()
-        index = resolve_device(device, "input")
+        choice = choose_device(device, "input")
+        index = choice.index
+        self.device_name = describe_device(sd, choice, device, "input")
         self._queue: queue.Queue[PCM | None] = queue.Queue()
         self._max_blocks = int(MAX_BACKLOG_S / BLOCK_S)
         self._closed = False
-        self.device_rate = ASR_RATE
+        self._last_block: float | None = None
+        self.device_rate = int(device_rate or ASR_RATE)
         try:
-            self._stream = self._open(sd, index, ASR_RATE)
+            self._stream = self._open(sd, choice, self.device_rate)
         except sd.PortAudioError:
             # Some hardware only records at 44.1/48 kHz: open it there and resample.
             info: Any = sd.query_devices(index, "input")
             self.device_rate = int(info["default_samplerate"])
             try:
-                self._stream = self._open(sd, index, self.device_rate)
+                self._stream = self._open(sd, choice, self.device_rate)
             except sd.PortAudioError as error:
                 raise DeviceError(f"Sound input device {device or 'default'!r} could not be "
                                   f"opened ({error}).",
                                   hint="Choose another one (see `voice-imrs devices`).") from None
-        self._stream.start()
+        self._resampler = (StreamResampler(self.device_rate, ASR_RATE)
+                           if self.device_rate != ASR_RATE else None)
+        self._opened = time.monotonic()
 
     @property
     def sample_rate(self) -> int:
         return ASR_RATE
 
-    def _open(self, sd: Any, index: int | None, rate: int) -> Any:
+    def _open(self, sd: Any, choice: DeviceChoice, rate: int) -> Any:
+        """A started stream (its blocks only queue up until ``read`` takes them)."""
         blocksize = rate // 50
-        # "low": PortAudio's default (high) input latency held each word back by a
-        # further ~40 ms here, and the barge-in p95 went from 210 ms to 390 ms.
-        return sd.InputStream(device=index, samplerate=rate, channels=1, dtype="int16",
-                              blocksize=blocksize, latency="low", callback=self._callback)
+        with opening(choice, "input"):
+            # "low": PortAudio's default (high) input latency held each word back by a
+            # further ~40 ms here, and the barge-in p95 went from 210 ms to 390 ms.
+            stream = sd.InputStream(device=choice.index, samplerate=rate, channels=1,
+                                    dtype="int16", blocksize=blocksize, latency="low",
+                                    callback=self._callback)
+            stream.start()
+        return stream
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: copy (the buffer is reused) and hand over at once.
+        # Runs on PortAudio's thread: copy (the buffer is reused) and hand over at once;
+        # resampling waits for the reader's thread.
         block = np.array(indata[:, 0], dtype=np.int16)
-        if self.device_rate != ASR_RATE:
-            block = resample(block, self.device_rate, ASR_RATE)
         if self._queue.qsize() >= self._max_blocks:
             with contextlib.suppress(queue.Empty):
                 self._queue.get_nowait()
         self._queue.put(block)
 
     def read(self) -> PCM | None:
-        """The next block; waits for the device. None once closed."""
+        """The next block; waits for the device. None once closed.
+
+        Raises DeviceLostError when the stream fails or delivers nothing for ``STALL_S``
+        (``FIRST_BLOCK_S`` before its first block).
+        """
         if self._closed:
             return None
         while True:
             try:
-                return self._queue.get(timeout=0.5)
+                block = self._queue.get(timeout=0.25)
             except queue.Empty:
-                if self._closed or not self._stream.active:
-                    return None
+                self._check_stall()
+                continue
+            if block is None:
+                return None
+            self._last_block = time.monotonic()
+            return self._resampler.process(block) if self._resampler is not None else block
+
+    def _check_stall(self) -> None:
+        if self._closed:
+            return
+        since = self._last_block if self._last_block is not None else self._opened
+        limit = STALL_S if self._last_block is not None else FIRST_BLOCK_S
+        stalled = time.monotonic() - since
+        if stalled > limit or not self._stream.active:
+            raise DeviceLostError("input", stalled)
 
     def close(self) -> None:
         """Stop recording and wake a waiting reader (it gets None)."""
         if self._closed:
             return
         self._closed = True
+        from voice_imrs.audio.output import close_stream
+
         try:
-            self._stream.abort()
-            self._stream.close()
+            close_stream(self._stream)
         finally:
             self._queue.put(None)
 

@@ -3,9 +3,16 @@ or nowhere.
 
 ``SoundDeviceSink`` owns a sounddevice OutputStream whose callback pulls 10 ms blocks
 from a small queue and plays zeros when it is empty. The queue is kept short (about
-60 ms): ``write`` holds its caller while it is full, so ``abort`` has little to drop and
-the very next callback is silent. What PortAudio and the sound server already hold
-(about 40 ms on PulseAudio) still plays; nothing here can reach into that.
+160 ms, enough for the runner's 120 ms ahead): ``write`` holds its caller while it is
+full, so ``abort`` has little to drop and the very next callback is silent. What
+PortAudio and the sound server already hold (``OUTPUT_LATENCY_S``) still plays;
+nothing here can reach into that.
+
+Every wait is bounded: when the callbacks stop coming for ``STALL_S`` (the sound server
+died, the sink was removed), ``write``, ``wait_drained`` and ``check_alive`` raise
+``DeviceLostError`` instead of waiting for ever. Resampling to the device's rate happens
+in ``write`` (the caller's thread, never the callback) with a resampler that carries its
+filter state from block to block, so block edges leave no seam.
 """
 
 from __future__ import annotations
@@ -18,8 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from voice_imrs.audio.devices import import_sounddevice, resolve_device
-from voice_imrs.audio.wav import resample, write_wav
+from voice_imrs.audio.devices import (
+    STALL_S,
+    DeviceLostError,
+    choose_device,
+    describe_device,
+    import_sounddevice,
+    opening,
+)
+from voice_imrs.audio.resampler import StreamResampler
+from voice_imrs.audio.wav import write_wav
 from voice_imrs.errors import DeviceError
 from voice_imrs.ports import OUTPUT_BLOCK_S, PCM
 
@@ -28,6 +43,30 @@ SILENCE_LEVEL = 0
 #: The stream counts as running after this many callbacks (the first ones prime it).
 _FLOWING_CALLBACKS = 5
 _START_TIMEOUT_S = 3.0
+#: What the device may hold ahead of the callback. PortAudio's "low" (20 ms over PulseAudio's
+#: ALSA plugin) underflowed hundreds of times a clip on two busy cores, and the plugin's
+#: recovery now and then lost a whole short clip (5 of 20 plays of "seven" never reached the
+#: sink's monitor); at 0.1 s (90 ms granted) 0 of 20 were lost, with no underflow at all.
+OUTPUT_LATENCY_S = 0.1
+#: How long closing a stream may take before it is abandoned (a dead sound server can
+#: leave PortAudio's abort waiting on a socket that never answers).
+_CLOSE_TIMEOUT_S = 1.0
+
+
+def close_stream(stream: Any, timeout: float = _CLOSE_TIMEOUT_S) -> bool:
+    """Abort and close a PortAudio stream, giving up after ``timeout``; True if it closed."""
+    done = threading.Event()
+
+    def _close() -> None:
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:  # noqa: BLE001, S110 - a failing device changes nothing now
+            pass
+        done.set()
+
+    threading.Thread(target=_close, name="close-stream", daemon=True).start()
+    return done.wait(timeout)
 
 
 class SoundDeviceSink:
@@ -38,14 +77,24 @@ class SoundDeviceSink:
         when the device allows it, else at the device's rate, and blocks are resampled.
     block_s: the callback block length; an abort bites within one block.
     max_queued_s: ``write`` holds its caller while more than this is queued.
+    device_rate: open the stream at this rate whatever ``sample_rate`` is (as a device
+        that accepts only 48 kHz forces); None lets the device decide.
     """
 
+    realtime = True
+
     def __init__(self, device: str | int | None = None, sample_rate: int = 22050,
-                 block_s: float = OUTPUT_BLOCK_S, max_queued_s: float = 0.060) -> None:
+                 block_s: float = OUTPUT_BLOCK_S, max_queued_s: float = 0.160,
+                 device_rate: int | None = None) -> None:
         sd = import_sounddevice()
-        index = resolve_device(device, "output")
+        choice = choose_device(device, "output")
+        index = choice.index
+        self.device_name = describe_device(sd, choice, device, "output")
         self._sample_rate = int(sample_rate)
-        self.device_rate = self._pick_rate(sd, index, self._sample_rate)
+        self.device_rate = (int(device_rate) if device_rate
+                            else self._pick_rate(sd, index, self._sample_rate))
+        self._resampler = (StreamResampler(self._sample_rate, self.device_rate)
+                           if self.device_rate != self._sample_rate else None)
         self.block_frames = max(1, int(round(self.device_rate * block_s)))
         self._max_queued = max(self.block_frames, int(round(self.device_rate * max_queued_s)))
         self._blocks: collections.deque[PCM] = collections.deque()
@@ -58,13 +107,19 @@ class SoundDeviceSink:
         self.last_audible_time: float | None = None
         self.last_handoff_time: float | None = None
         self.underflows = 0
+        #: When set, every block the device is given (silence included) is appended here,
+        #: in the callback: the echo canceller's reference, sample-locked to the device.
+        self.tap: collections.deque[PCM] | None = None
         self._callbacks = 0
+        self._last_callback = time.monotonic()
         self._flowing = threading.Event()
         try:
-            self._stream = sd.OutputStream(
-                device=index, samplerate=self.device_rate, channels=1, dtype="int16",
-                blocksize=self.block_frames, latency="low", callback=self._callback)
-            self._stream.start()
+            with opening(choice, "output"):
+                self._stream = sd.OutputStream(
+                    device=index, samplerate=self.device_rate, channels=1, dtype="int16",
+                    blocksize=self.block_frames, latency=OUTPUT_LATENCY_S,
+                    callback=self._callback)
+                self._stream.start()
         except sd.PortAudioError as error:
             raise DeviceError(f"The sound output device {device or 'default'!r} could not "
                               f"be opened ({error}).",
@@ -75,6 +130,7 @@ class SoundDeviceSink:
         self.start_s = time.monotonic()
         self._flowing.wait(timeout=_START_TIMEOUT_S)
         self.start_s = time.monotonic() - self.start_s
+        self._last_callback = max(self._last_callback, time.monotonic())
         #: Seconds the device and sound server hold after a block was handed over.
         self.output_latency = float(self._stream.latency)
 
@@ -114,6 +170,7 @@ class SoundDeviceSink:
         out = outdata[:, 0]
         filled = 0
         self._callbacks += 1
+        self._last_callback = time.monotonic()
         if self._callbacks == _FLOWING_CALLBACKS:
             self._flowing.set()
         with self._changed:
@@ -139,15 +196,19 @@ class SoundDeviceSink:
             self.last_handoff_time = now
             if np.abs(out[:filled]).max() > SILENCE_LEVEL:
                 self.last_audible_time = now
+        tap = self.tap
+        if tap is not None:
+            tap.append(out.copy())  # a copy only: resampling waits for the reader
 
     def write(self, block: PCM) -> None:
-        """Queue audio at ``sample_rate``; holds the caller while more than ~60 ms is queued.
+        """Queue audio at ``sample_rate``; holds the caller while more than ~160 ms is queued.
 
         Returns early, dropping the rest, when ``abort`` or ``close`` is called meanwhile.
+        Raises DeviceLostError when the device takes nothing for ``STALL_S``.
         """
         audio = np.asarray(block, dtype=np.int16)
-        if self.device_rate != self._sample_rate:
-            audio = resample(audio, self._sample_rate, self.device_rate)
+        if self._resampler is not None:
+            audio = self._resampler.process(audio)
         with self._changed:
             generation = self._generation
         for start in range(0, len(audio), self.block_frames):
@@ -156,6 +217,7 @@ class SoundDeviceSink:
                 while (self._queued > self._max_queued and generation == self._generation
                        and not self._closed):
                     self._changed.wait(timeout=0.1)
+                    self._raise_if_stalled()
                 if generation != self._generation or self._closed:
                     return
                 self._blocks.append(piece)
@@ -168,7 +230,26 @@ class SoundDeviceSink:
             self._offset = 0
             self._queued = 0
             self._generation += 1
+            if self._resampler is not None:
+                self._resampler.reset()
             self._changed.notify_all()
+
+    @property
+    def stalled_s(self) -> float:
+        """Seconds since the device last asked for audio (0 once closed)."""
+        if self._closed:
+            return 0.0
+        return max(0.0, time.monotonic() - self._last_callback)
+
+    def check_alive(self) -> None:
+        """Raise DeviceLostError when the device has asked for nothing for ``STALL_S``."""
+        with self._changed:
+            self._raise_if_stalled()
+
+    def _raise_if_stalled(self) -> None:
+        stalled = self.stalled_s
+        if stalled > STALL_S:
+            raise DeviceLostError("output", stalled)
 
     def drain(self) -> None:
         """Wait until everything queued has been heard (an ``abort`` ends the wait)."""
@@ -176,7 +257,8 @@ class SoundDeviceSink:
 
     def wait_drained(self, timeout: float | None) -> bool:
         """Wait until everything queued was handed to the device and has had time to
-        play out; True when done, False on timeout. An ``abort`` ends the wait.
+        play out; True when done, False on timeout. An ``abort`` ends the wait; a device
+        that stops asking for audio raises DeviceLostError after ``STALL_S``.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
@@ -186,6 +268,7 @@ class SoundDeviceSink:
                 if left <= 0:
                     return False
                 self._changed.wait(timeout=left)
+                self._raise_if_stalled()
             if generation != self._generation or self._closed:
                 return True
             handoff = self.last_handoff_time
@@ -208,8 +291,7 @@ class SoundDeviceSink:
             self._blocks.clear()
             self._queued = 0
             self._changed.notify_all()
-        self._stream.abort()
-        self._stream.close()
+        close_stream(self._stream)
 
     def __enter__(self) -> SoundDeviceSink:
         return self
@@ -224,6 +306,9 @@ class WavFileSink:
     A file has no playback buffer: ``abort`` drops nothing already written, it only
     marks the point where the voice was cut off.
     """
+
+    realtime = False
+    queued_s = 0.0
 
     def __init__(self, path: str | Path, sample_rate: int = 22050) -> None:
         self.path = Path(path)
@@ -256,6 +341,9 @@ class WavFileSink:
     def wait_drained(self, timeout: float | None) -> bool:
         return True
 
+    def check_alive(self) -> None:
+        """A file or nowhere never goes away."""
+
     @property
     def samples(self) -> PCM:
         """Everything written so far."""
@@ -281,6 +369,9 @@ class WavFileSink:
 class NullSink:
     """ports.AudioSink that discards audio (counting it), for runs without sound."""
 
+    realtime = False
+    queued_s = 0.0
+
     def __init__(self, sample_rate: int = 22050) -> None:
         self._sample_rate = int(sample_rate)
         self.volume = 1.0
@@ -301,6 +392,9 @@ class NullSink:
 
     def wait_drained(self, timeout: float | None) -> bool:
         return True
+
+    def check_alive(self) -> None:
+        """A file or nowhere never goes away."""
 
     def close(self) -> None:
         """Nothing to release."""

@@ -93,6 +93,23 @@ def write_audio(path: str | Path, audio: PCM, rate: int, title: str = "",
     return path
 
 
+#: Chapter titles are cut to this many characters: long ones are lost on the way to a
+#: listener (with ffmpeg 5.1 here, MP3 chapters titled with 130 characters were missing
+#: when read back, those of 100 were kept), and a player's chapter list shows a line.
+CHAPTER_TITLE_CHARS = 72
+
+
+def chapter_title(step_id: str, text: str) -> str:
+    """"welcome: This is a grounding exercise, to help you come back..." for a chapter."""
+    title = f"{step_id}: {' '.join(text.split())}".rstrip(": ")
+    if len(title) <= CHAPTER_TITLE_CHARS:
+        return title
+    cut = title[:CHAPTER_TITLE_CHARS - 3]
+    if " " in cut[len(step_id) + 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "..."
+
+
 def _vorbis_chapters(chapters: Chapters) -> dict[str, str]:
     tags = {}
     for number, (start, name) in enumerate(chapters, start=1):

@@ -28,6 +28,7 @@ from voice_imrs.core.script import AskChoice, AskRating, AskYesNo, End, Say, Scr
 from voice_imrs.core.wording import placeholders
 from voice_imrs.errors import VoiceImrsError
 from voice_imrs.ports import PCM
+from voice_imrs.private_files import private_dir, reserve_private
 
 VOICES_DIR_ENV = "VOICE_IMRS_VOICES_DIR"
 INDEX = "index.json"
@@ -160,11 +161,12 @@ class TakeLibrary:
 
     def store(self, step_id: str, text: str, pcm: PCM, rate: int) -> Path:
         """Save a take for ``step_id`` recorded for ``text``; replaces an older take."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # A recorded voice is personal (the client's own message most of all): 0700/0600.
+        private_dir(self.folder)
         digest = text_hash(text)
         safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", step_id)
         file_name = f"{safe_id}-{digest}.wav"
-        write_wav(self.folder / file_name, pcm, rate)
+        write_wav(reserve_private(self.folder / file_name), pcm, rate)
         takes = {key: info.__dict__.copy() for key, info in self.index().items()}
         old = takes.get(step_id)
         if old and old["file"] != file_name:
@@ -176,7 +178,7 @@ class TakeLibrary:
         }
         for entry in takes.values():
             entry.pop("step_id", None)
-        temporary = self.folder / (INDEX + ".tmp")
+        temporary = reserve_private(self.folder / (INDEX + ".tmp"))
         temporary.write_text(json.dumps({"name": self.name, "takes": takes}, indent=2,
                                         ensure_ascii=False) + "\n", encoding="utf-8")
         temporary.replace(self.folder / INDEX)  # atomic: a crash never leaves half an index

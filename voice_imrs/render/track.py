@@ -1,7 +1,9 @@
 """A script rendered to one audio track: the non-interactive version for a walk or for bed.
 
-Nobody answers a rendered track, so the script is walked once along its calm path
-(``calm_path``) and then laid out on a timeline (``render_track``):
+Nobody answers a rendered track, so the session engine itself is walked once with the
+gentlest answers (``voice_imrs.core.walker.walk``), its actions are translated into
+timeline items (``calm_path``: no script is interpreted here) and laid out on a timeline
+(``render_track``). What the walk gives:
 
 - a rating question is spoken, followed by a gentle cue ("take a moment to notice the
   number that fits") and a pause; the walk takes the lowest-distress branch (rating 0 on a
@@ -13,39 +15,43 @@ Nobody answers a rendered track, so the script is walked once along its calm pat
 - a repeat-until loop runs its body once; jumps and variables work as in a session;
 - a pause and a timer keep their length; breathing keeps its cues and pacing; bells ring
   at phase changes (steps with ``bell``) and at timer intervals;
+- the engine's words to a listener (the read-back of a rating, a soft check-in after long
+  pauses) are left out, and a client-paced step keeps its written pause;
 - running off the end of the script, like a session, closes through the grounding close.
 
 Every prompt is brought to the same loudness (recorded takes and synthetic speech alike),
 an optional background bed runs under the whole track, and the cue sheet gives each step's
-start time. Writing the file is ``voice_imrs.render.export``'s job.
+start time. The track opens and closes softly: it fades in, a soft bell rings before the
+first word and after the last, and it fades out; the whole is then brought to about
+-16 LUFS integrated (``voice_imrs.render.loudness``). Writing the file is
+``voice_imrs.render.export``'s job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from voice_imrs.core.safety import EYES_GROUNDING, GROUNDING_CLOSE, RESUME
-from voice_imrs.core.script import (
-    AskChoice,
-    AskRating,
-    AskYesNo,
-    ChoiceOption,
-    End,
-    Jump,
-    Pause,
-    RepeatUntil,
-    Say,
-    Script,
-    SetVar,
-    Step,
-    Timed,
+from voice_imrs.core.engine import Plan
+from voice_imrs.core.messages import (
+    Action,
+    Bell,
+    Event,
+    Heard,
+    Listen,
+    Log,
+    Speak,
+    SpeechDone,
+    TimerDone,
+    Wait,
 )
-from voice_imrs.errors import ScriptError
+from voice_imrs.core.script import Script
+from voice_imrs.core.walker import walk
 from voice_imrs.ports import PCM, Synthesizer, VoiceSettings
 from voice_imrs.render.assets import load_asset
+from voice_imrs.render.loudness import TARGET_LUFS, fade_edges, gain_to
 from voice_imrs.render.mixer import BackgroundBed, normalize_loudness, soft_limit
 from voice_imrs.render.takes import (
     OWN_MESSAGE_GAP_S,
@@ -67,6 +73,23 @@ BELL_GAIN = 0.5
 SPEECH_DBFS = -20.0
 #: A little silence at the start and end of the track.
 EDGE_S = 1.0
+#: The soft bell that opens and closes a track, its gain (about -18 dBFS) and how long
+#: after the opening bell the first word comes.
+EDGE_BELL = "chime"
+EDGE_BELL_GAIN = 0.15
+START_LEAD_S = 2.5
+#: Silence between the last word and the closing bell.
+END_GAP_S = 1.5
+#: The fades at the very start and end (they shape the bed and the closing bell's tail).
+FADE_IN_S = 1.0
+FADE_OUT_S = 2.0
+#: No sample of a finished track goes above this (-1 dBFS).
+PEAK_CEILING = 0.891
+#: espeak-ng says this many words a minute for each word a minute it is set to, pauses
+#: included (measured over every built-in prompt: 158-171 at 150). ``estimated_seconds``
+#: uses it; ``tests/test_render_edges.py`` checks the estimate against real renders, so
+#: a default voice with another pace fails there and this is where to change it.
+WORDS_PER_SET_WORD = 1.1
 
 
 # ---------------------------------------------------------------- the calm path
@@ -109,170 +132,136 @@ class StepStart:
 Item = Speech | Silence | Ring | StepStart
 
 
-def calm_path(script: Script, variables: Mapping[str, str],
-              steps: Mapping[str, Step] | None = None) -> list[Item]:
+def calm_path(script: Script, variables: Mapping[str, str]) -> list[Item]:
     """The timeline items of one calm walk through ``script`` (rules in the module doc).
 
     variables: the profile's placeholder values with ``perspective`` and ``eyes``.
-    steps: every step reachable by id (defaults to the script's plus the safety steps).
+    A script that cannot be walked to an end is a ScriptError naming its file.
     """
-    from voice_imrs.core.engine import Plan
+    plan = Plan.of(script)
+    return timeline(plan, walk(plan, variables).trace)
 
-    every = steps if steps is not None else Plan.of(script).steps
-    values = {"perspective": "first", "eyes": "closed", **script.variables, **variables}
+
+def timeline(plan: Plan, trace: Sequence[Action | Event]) -> list[Item]:
+    """The engine's actions of a walk (``walker.Run.trace``) as timeline items.
+
+    A step starts where its first sound or silence does; ``Speak`` is speech (a prompt
+    may be replaced by a recorded take of its step), ``Wait`` silence, ``Bell`` a ring
+    (two seconds ahead of a prompt it opens). The engine's asides to a listener (the
+    read-back of a rating, a check-in) are left out; where it listens, the track gives
+    a cue and time to answer inwardly instead, and a client-paced step keeps the pause
+    its script gives.
+    """
     items: list[Item] = []
-    step_id: str | None = script.steps[0].id if script.steps else None
-    visits = 0
-    while True:
-        if step_id in (None, RESUME):
-            step_id = GROUNDING_CLOSE  # as in a session: the end is always grounded
-        visits += 1
-        if visits > 4 * len(every) + 10:
-            raise ScriptError("the calm path loops without reaching an end.",
-                              file=script.source or script.name, step=step_id,
-                              hint="Check the jumps and repeat steps.")
-        if step_id not in every:
-            raise ScriptError("a step jumps to a step that does not exist.",
-                              file=script.source or script.name, step=step_id,
-                              hint="Run `voice-imrs validate` on the script.")
-        step = every[step_id]
-        step_id = _walk(step, values, items, script, every)
-        if isinstance(step, End):
-            return items
+    pending: StepStart | None = None  # the step entered, not yet on the timeline
+    take_key: tuple[str, str] | None = None  # the take that may speak the next Speak
+    aside = False  # the next Speak is the engine talking to a listener
+    step_id = ""  # the step the engine is in
 
+    def begin() -> None:
+        nonlocal pending
+        if pending is not None:
+            items.append(pending)
+            pending = None
 
-def _walk(step: Step, values: dict[str, str], items: list[Item], script: Script,
-          every: Mapping[str, Step]) -> str | None:
-    """Add ``step``'s items; return the id of the step that follows on the calm path."""
-    kind = type(step).__name__.lower()
-    if isinstance(step, Jump):
-        return step.goto
-    if isinstance(step, SetVar):
-        values[step.name] = step.value
-        return _following(step, script, every)
-    if isinstance(step, RepeatUntil):
-        return _following(step, script, every)  # the body has run once: move on
-    if isinstance(step, End):
-        if step.text:
-            text = _render(step.text, values)
-            items += [StepStart(step.id, kind, text), Speech(text, take_key=(step.id, step.text))]
-        return None
-    if isinstance(step, Pause):
-        items.append(StepStart(step.id, kind, ""))
-        if step.bell:
-            items.append(Ring(step.bell))
-        items.append(Silence(step.seconds))
-        return _following(step, script, every)
-    if isinstance(step, Timed):
-        items.append(StepStart(step.id, kind, ""))
-        items += _timed(step)
-        return _following(step, script, every)
-
-    text = _render(step.text, values)
-    items.append(StepStart(step.id, kind, text))
-    if isinstance(step, Say) and step.bell:
-        items.append(Ring(step.bell, lead_s=BELL_LEAD_S))
-    items.append(Speech(text, take_key=(step.id, step.text)))
-    if isinstance(step, Say):
-        if step.pause_after_s:
-            items.append(Silence(step.pause_after_s))
-        return _following(step, script, every)
-    if isinstance(step, AskRating):
-        value = _calm_rating(step)
-        if step.var:
-            values[step.var] = str(value)
-        items += [Speech(RATING_CUE), Silence(QUESTION_PAUSE_S)]
-        for branch in step.branches:
-            if branch.low <= value <= branch.high and branch.goto is not None:
-                return branch.goto
-        return _following(step, script, every)
-    if isinstance(step, AskYesNo):
-        answer = _calm_yes_no(step)
-        if step.var:
-            values[step.var] = answer
-        items += [Speech(YES_NO_CUE), Silence(QUESTION_PAUSE_S)]
-        target = step.yes if answer == "yes" else step.no
-        return target if target is not None else script_following(step, script, every)
-    assert isinstance(step, AskChoice)
-    option = _calm_choice(step, values)
-    if step.var:
-        values[step.var] = option.value
-    said = option.phrases[0] if option.phrases else option.value.replace("_", " ")
-    items += [Speech(CHOICE_CUE.format(option=said)), Silence(QUESTION_PAUSE_S)]
-    return option.goto if option.goto is not None else _following(step, script, every)
-
-
-def _calm_rating(step: AskRating) -> int:
-    """0 on a distress scale (10 on a belief scale), within the step's branches if any."""
-    if step.scale == "belief":
-        return max((branch.high for branch in step.branches), default=10)
-    return min((branch.low for branch in step.branches), default=0)
-
-
-def _is_detour(target: str | None) -> bool:
-    return target is not None and (target.startswith("grounding") or target.startswith("safety"))
-
-
-def _calm_yes_no(step: AskYesNo) -> str:
-    return "no" if _is_detour(step.yes) and not _is_detour(step.no) else "yes"
-
-
-def _calm_choice(step: AskChoice, values: Mapping[str, str]) -> ChoiceOption:
-    """The option the variable already holds (the profile's helper), else the first."""
-    held = " ".join(values.get(step.var or "", "").lower().replace("_", " ").split())
-    if held:
-        for option in step.options:
-            names = [option.value.lower().replace("_", " "), *(p.lower() for p in option.phrases)]
-            if any(name and (name == held or f" {name} " in f" {held} ") for name in names):
-                return option
-    return step.options[0]
-
-
-def _timed(step: Timed) -> list[Item]:
-    """A timed exercise keeps its length: breathing cues paced, timer bells at intervals."""
-    if step.kind == "breathing":
-        cycle = step.inhale_s + step.hold_s + step.exhale_s
-        rounds = max(1, round(step.duration_s / cycle))
-        one: list[Item] = [Speech(step.inhale_cue, hold_s=step.inhale_s)]
-        if step.hold_s:
-            one.append(Speech("hold", hold_s=step.hold_s))
-        one.append(Speech(step.exhale_cue, hold_s=step.exhale_s))
-        return one * rounds
-    interval = step.interval_s or step.duration_s
-    items: list[Item] = []
-    left = step.duration_s
-    while left > 1e-9:
-        if step.bell:
-            items.append(Ring(step.bell))
-        items.append(Silence(min(interval, left)))
-        left -= interval
+    for at, action in enumerate(trace):
+        if isinstance(action, Log) and action.event == "step" and action.step:
+            step_id, aside = action.step, False
+            pending = StepStart(step_id, str(action.fields.get("kind", "")),
+                                _prompt_of(trace, at + 1, step_id))
+        elif isinstance(action, Log) and action.event == "say_start":
+            aside = bool(ASIDES & set(action.fields))
+            written = getattr(plan.steps.get(action.step or ""), "text", None)
+            prompt = not aside and "cue" not in action.fields and action.step is not None
+            take_key = (str(action.step), written) if prompt and written else None
+        elif isinstance(action, Bell):
+            begin()
+            items.append(Ring(action.name, lead_s=BELL_LEAD_S if _opens_prompt(trace, at + 1)
+                              else 0.0))
+        elif isinstance(action, Speak):
+            if not aside:
+                begin()
+                items.append(Speech(action.text, hold_s=action.hold_s, take_key=take_key))
+            take_key = None
+        elif isinstance(action, Wait):
+            begin()
+            items.append(Silence(action.seconds))
+        elif isinstance(action, Listen) and not aside:
+            begin()
+            reply = trace[at + 1] if at + 1 < len(trace) else None
+            items += _answer_time(plan, step_id, action, reply)
     return items
 
 
-def _following(step: Step, script: Script, every: Mapping[str, Step]) -> str | None:
-    explicit = getattr(step, "next", None)
-    return explicit if explicit is not None else script_following(step, script, every)
+#: ``say_start`` fields that mark the engine's own words to a listener.
+ASIDES = frozenset({"readback", "check", "reprompt", "confirm", "help"})
 
 
-def script_following(step: Step, script: Script, every: Mapping[str, Step]) -> str | None:
-    """The step after ``step`` in its own list (the script's, or the safety steps')."""
-    if any(s.id == step.id for s in script.steps):
-        return script.following(step.id)
-    from voice_imrs.core.engine import Plan
+def _prompt_of(trace: Sequence[Action | Event], start: int, step_id: str) -> str:
+    """The step's prompt as spoken: its first ``say_start`` that is no cue or aside,
+    among the actions that entered it (up to the first completion or the next step).
+    """
+    for action in trace[start:]:
+        if isinstance(action, (SpeechDone, TimerDone, Heard)) or (
+                isinstance(action, Log) and action.event == "step"):
+            break
+        if isinstance(action, Log) and action.event == "say_start" \
+                and action.step == step_id and not (ASIDES | {"cue"}) & set(action.fields):
+            return str(action.fields.get("text", ""))
+    return ""
 
-    return Plan.of(script).following(step.id)
+
+def _opens_prompt(trace: Sequence[Action | Event], start: int) -> bool:
+    """Whether the next sound after a bell is a prompt (not a silence or a listen)."""
+    for action in trace[start:]:
+        if isinstance(action, Log) and action.event == "say_start":
+            return not ASIDES & set(action.fields)
+        if isinstance(action, (Speak, Wait, Listen)):
+            return False
+    return False
 
 
-def _render(text: str, values: Mapping[str, str]) -> str:
-    from voice_imrs.core.wording import render_text
-
-    variables = dict(values)
-    variables.setdefault("eyes_grounding", EYES_GROUNDING.get(variables.get("eyes", ""), ""))
-    return render_text(text, variables, variables.get("perspective", "first"),
-                       variables.get("eyes", "closed"))
+def _answer_time(plan: Plan, step_id: str, listen: Listen,
+                 reply: Action | Event | None) -> list[Item]:
+    """Where the engine listens: a cue and a pause, or a client-paced step's own pause."""
+    kinds = listen.expect.kinds
+    if "rating" in kinds:
+        return [Speech(RATING_CUE), Silence(QUESTION_PAUSE_S)]
+    if "choice" in kinds:
+        said = reply.intent.text if isinstance(reply, Heard) else ""
+        return [Speech(CHOICE_CUE.format(option=said)), Silence(QUESTION_PAUSE_S)]
+    if "yes" in kinds:
+        return [Speech(YES_NO_CUE), Silence(QUESTION_PAUSE_S)]
+    # "ready" (a client-paced step): nobody says it, so the step keeps its written pause.
+    seconds = float(getattr(plan.steps.get(step_id), "pause_after_s", 0.0))
+    return [Silence(seconds)] if seconds else []
 
 
 # ---------------------------------------------------------------- the timeline
+
+
+def estimated_seconds(items: list[Item], rate_wpm: int, soft_edges: bool = True) -> float:
+    """How long ``render_track`` will make ``items``, without synthesizing anything.
+
+    The layout is the same (silences, bell leads, breathing holds, edges); only each
+    prompt's length is estimated from its words at ``rate_wpm``.
+    """
+    seconds = 2 * EDGE_S + ((START_LEAD_S + END_GAP_S) if soft_edges else 0.0)
+    words_per_s = rate_wpm * WORDS_PER_SET_WORD / 60
+    for item in items:
+        if isinstance(item, Silence):
+            seconds += item.seconds
+        elif isinstance(item, Ring):
+            seconds += item.lead_s
+        elif isinstance(item, Speech):
+            seconds += max(len(item.text.split()) / words_per_s, item.hold_s)
+    if soft_edges:  # the closing bell rings out (read at its own rate: no resampling)
+        from voice_imrs.audio.wav import read_wav
+        from voice_imrs.render.assets import assets_dir
+
+        bell, bell_rate = read_wav(assets_dir() / f"{EDGE_BELL}.wav")
+        seconds += len(bell) / bell_rate
+    return seconds
 
 
 @dataclass
@@ -301,13 +290,16 @@ Progress = Callable[[int, int], None]
 def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
                  takes: TakeLibrary | None = None, background: str | None = None,
                  background_volume: float = 0.25, message: PCM | None = None,
-                 progress: Progress | None = None) -> Track:
+                 progress: Progress | None = None, soft_edges: bool = True,
+                 target_lufs: float | None = TARGET_LUFS) -> Track:
     """Lay ``items`` out at the synthesizer's rate and mix bells and the bed under them.
 
     takes: a therapist's recorded voice; a fresh take replaces the synthetic prompt.
     message: the client's own message at the synthesizer's rate, played at the
         ``own_message`` step after a short lead-in.
     progress: called with (prompts done, prompts in all) as speech is rendered.
+    soft_edges: fade in and out, with a soft bell before the first word and after the last.
+    target_lufs: the integrated loudness of the finished track (None: leave the level).
     """
     rate = synth.sample_rate
     speeches = [item for item in items if isinstance(item, Speech)]
@@ -320,9 +312,12 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
             progress(done, len(speeches))
 
     pieces: list[tuple[int, PCM]] = []   # (start sample, voice)
-    rings: list[tuple[int, str]] = []
+    rings: list[tuple[int, str, float]] = []  # (start sample, bell, gain)
     cues: list[dict[str, object]] = []
     position = int(EDGE_S * rate)
+    if soft_edges:
+        rings.append((position, EDGE_BELL, EDGE_BELL_GAIN))
+        position += int(START_LEAD_S * rate)
     current: dict[str, object] | None = None
     for item in items:
         if isinstance(item, StepStart):
@@ -330,7 +325,7 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
                        "start_s": round(position / rate, 3), "text": item.text}
             cues.append(current)
         elif isinstance(item, Ring):
-            rings.append((position, item.name))
+            rings.append((position, item.name, BELL_GAIN))
             position += int(item.lead_s * rate)
         elif isinstance(item, Silence):
             position += int(round(item.seconds * rate))
@@ -340,26 +335,59 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
                 current["voice"] = source
             pieces.append((position, audio))
             position += max(len(audio), int(round(item.hold_s * rate)))
+    if soft_edges:
+        position += int(END_GAP_S * rate)
+        rings.append((position, EDGE_BELL, EDGE_BELL_GAIN))
     total = position + int(EDGE_S * rate)
-    bell_audio = {name: load_asset(name, rate) for _, name in rings}
-    total = max([total, *(start + len(bell_audio[name]) for start, name in rings)])
+    bell_audio = {name: load_asset(name, rate) for _, name, _ in rings}
+    # The closing bell rings out in full before the fade-out's last second.
+    total = max([total, *(start + len(bell_audio[name]) + (int(EDGE_S * rate)
+                                                          if soft_edges else 0)
+                          for start, name, _ in rings)])
 
     mixed = np.zeros(total, np.float32)
     for start, audio in pieces:
         mixed[start:start + len(audio)] += audio.astype(np.float32) / 32768.0
-    for start, name in rings:
+    for start, name, gain in rings:
         bell = bell_audio[name]
-        mixed[start:start + len(bell)] += bell.astype(np.float32) / 32768.0 * BELL_GAIN
+        mixed[start:start + len(bell)] += bell.astype(np.float32) / 32768.0 * gain
     if background:
         bed = BackgroundBed(background, rate, background_volume)
         mixed += bed.render_float(total)
     # In place from here: a long session's track is tens of megabytes per copy.
-    mixed = soft_limit(mixed, in_place=True)
+    if soft_edges:
+        fade_edges(mixed, rate, FADE_IN_S, FADE_OUT_S)
+    if target_lufs is not None:
+        _to_loudness(mixed, rate, target_lufs)
+    _limit(mixed)
     mixed *= 32767.0
     np.round(mixed, out=mixed)
     audio = np.clip(mixed, -32768, 32767, out=mixed).astype(np.int16)
-    bells = [{"name": name, "time_s": round(start / rate, 3)} for start, name in rings]
+    bells = [{"name": name, "time_s": round(start / rate, 3)} for start, name, _ in rings]
     return Track(audio, rate, cues, bells)
+
+
+def _to_loudness(mixed: np.ndarray, rate: int, target: float) -> None:
+    """Scale float ``mixed`` in place to ``target`` LUFS, allowing for the soft limiter.
+
+    The limiter bends only the few peaks above its knee, which lowers the loudness a
+    little; a second, measured correction (on a limited copy) takes that into account.
+    """
+    mixed *= gain_to(mixed, rate, target)
+    limited = mixed.copy()
+    _limit(limited)
+    correction = gain_to(limited, rate, target)
+    if abs(20 * np.log10(correction)) > 0.2:
+        mixed *= correction
+
+
+def _limit(mixed: np.ndarray) -> None:
+    """Bend peaks in place so that none passes ``PEAK_CEILING`` (no clipping, even after
+    MP3 or Vorbis encoding, whose reconstruction overshoots sharp peaks a little).
+    """
+    mixed /= PEAK_CEILING
+    soft_limit(mixed, in_place=True)
+    mixed *= PEAK_CEILING
 
 
 def _voice(speech: Speech, synth: Synthesizer, settings: VoiceSettings,

@@ -44,11 +44,11 @@ def speak(text: str, synth: Synthesizer, sink: AudioSink, settings: VoiceSetting
         finished = True
         return True
     finally:
+        if not finished:
+            sink.abort()  # silence first: abandoning synthesis may wait for a sentence
         close = getattr(chunks, "close", None)
         if close is not None:
             close()  # abandons synthesis of the rest
-        if not finished:
-            sink.abort()
 
 
 def _stopped(stop_event: threading.Event | None) -> bool:
