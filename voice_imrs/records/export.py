@@ -1,19 +1,10 @@
-"""Getting the record out (``export`` as CSV or JSON) and deleting it (``forget``).
-
-``forget_all`` deletes the record database and every other file in the user's data folder
-(saved audio, transcripts, anything the user allowed), keeping only the downloaded
-recognition models, which hold nothing about the user and would otherwise be downloaded
-again. Deleting is unlinking: on flash storage no program can promise that the blocks are
-overwritten, so the store also keeps ``secure_delete`` on for sessions forgotten one by one.
-"""
+"""Getting the record out: ``export`` as CSV or JSON (deleting is ``records.forget``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import shutil
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +12,16 @@ from voice_imrs.records.migrations import CURRENT_VERSION
 from voice_imrs.records.store import DB_NAME, RecordStore, SessionSummary
 
 FORMATS = ("csv", "json")
-KEPT_ON_FORGET = ("models",)  # downloaded recognition models: not the user's data
-CSV_COLUMNS = ("session_id", "script", "mode", "started_at", "ended_at", "end_reason",
-               "seq", "t", "event", "step", "fields")
+CSV_COLUMNS = ("session_id", "client", "script", "mode", "started_at", "ended_at",
+               "end_reason", "seq", "t", "event", "step", "fields")
 
 
 def _session_dict(s: SessionSummary) -> dict[str, Any]:
     return {"id": s.id, "script": s.script, "mode": s.mode,
             "started_at": s.started_at.isoformat(),
             "ended_at": s.ended_at.isoformat() if s.ended_at else None,
-            "end_reason": s.end_reason, "transcripts_kept": s.transcripts}
+            "end_reason": s.end_reason, "transcripts_kept": s.transcripts,
+            "client": s.client, "notes": s.notes}
 
 
 def export_json(store: RecordStore) -> str:
@@ -51,8 +42,9 @@ def export_csv(store: RecordStore) -> str:
     writer.writerow(CSV_COLUMNS)
     for summary in store.sessions():
         s = _session_dict(summary)
-        head = [s["id"], s["script"], s["mode"], s["started_at"], s["ended_at"] or "",
-                s["end_reason"] or ""]
+        # An empty client is the single local user (no code given).
+        head = [s["id"], s["client"] or "", s["script"], s["mode"], s["started_at"],
+                s["ended_at"] or "", s["end_reason"] or ""]
         events = store.events(summary.id)
         if not events:
             writer.writerow([*head, "", "", "", "", ""])
@@ -64,34 +56,6 @@ def export_csv(store: RecordStore) -> str:
 
 def export_text(store: RecordStore, fmt: str) -> str:
     return export_json(store) if fmt == "json" else export_csv(store)
-
-
-def forget_all(folder: Path, *, extra_paths: Iterable[Path] = ()) -> list[Path]:
-    """Delete the record and every user file in ``folder`` (and ``extra_paths``).
-
-    Returns what was deleted. The folder itself goes too when nothing is kept in it.
-    """
-    deleted: list[Path] = []
-    if folder.is_dir():
-        for entry in sorted(folder.iterdir()):
-            if entry.name in KEPT_ON_FORGET and entry.is_dir():
-                continue
-            _remove(entry)
-            deleted.append(entry)
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    for path in extra_paths:
-        if path.exists() or path.is_symlink():
-            _remove(path)
-            deleted.append(path)
-    return deleted
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
 
 
 def record_files(folder: Path) -> list[Path]:

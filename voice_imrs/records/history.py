@@ -15,17 +15,23 @@ from voice_imrs.records.store import SessionSummary
 ENDINGS = {
     "completed": "completed",
     "stopped": "stopped",
+    "incomplete": "incomplete",
     "signal": "interrupted",
     "fault": "ended by an error",
     "killed": "cut off",
-    None: "still running",
+    "partial": "ended, record incomplete",
+    "running": "still running",     # no end yet, and its process is alive
+    "sudden": "ended suddenly",     # no end yet, and its process is gone
 }
 HEADERS = ("Session", "Date", "Script", "Minutes", "First", "Peak", "Last", "Ended")
 NONE_WORD = "none"
 
 
 def how_it_ended(reason: str | None) -> str:
-    return ENDINGS.get(reason, str(reason))
+    """In words; None (no end written) reads as "ended suddenly": pass
+    ``SessionSummary.ending`` to tell a live session apart.
+    """
+    return ENDINGS.get(reason or "sudden", str(reason))
 
 
 def _rating(value: int | None) -> str:
@@ -42,7 +48,7 @@ def history_cells(summary: SessionSummary) -> tuple[str, ...]:
         _rating(summary.first),
         _rating(summary.peak),
         _rating(summary.last),
-        how_it_ended(summary.end_reason),
+        how_it_ended(summary.ending),
     )
 
 

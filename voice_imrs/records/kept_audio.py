@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 
 from voice_imrs.ports import ASR_RATE, PCM
+from voice_imrs.private_files import private_dir
 
 AUDIO_FOLDER = "audio"
 _BYTES_PER_SAMPLE = 2
@@ -35,10 +36,11 @@ class KeptAudio:
     """A 16 kHz mono WAV file written as microphone blocks arrive (user-only permissions)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path.parent)
         self.path = path
         # Unbuffered writes: what was heard is in the file even if the process is killed.
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(self._fd, 0o600)  # a file left from before keeps its mode otherwise
         os.write(self._fd, _header(0))
         self._data_bytes = 0
         self._lengths_at = 0  # data bytes the header last announced

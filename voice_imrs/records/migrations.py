@@ -34,7 +34,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         " mode TEXT NOT NULL,"
         " started_at TEXT NOT NULL,"      # wall clock, ISO 8601 with the UTC offset
         " ended_at TEXT,"
-        " end_reason TEXT,"               # completed|stopped|signal|fault|killed, NULL running
+        # completed|stopped|incomplete|signal|fault|killed, NULL while running
+        " end_reason TEXT,"
         " pid INTEGER)",
         "CREATE TABLE events ("
         " session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
@@ -52,6 +53,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE sessions ADD COLUMN boot_id TEXT",
         "ALTER TABLE sessions ADD COLUMN proc_start INTEGER",
         "ALTER TABLE sessions ADD COLUMN transcripts INTEGER NOT NULL DEFAULT 0",
+    )),
+    # The therapist's console (issue 17): a pseudonymous client code chosen by the therapist
+    # (NULL: the single local user, as before) and the session's note (NULL: notes off).
+    Migration(3, "client code and note per session", (
+        "ALTER TABLE sessions ADD COLUMN client TEXT",
+        "ALTER TABLE sessions ADD COLUMN notes TEXT",
+        "CREATE INDEX sessions_by_client ON sessions (client, id)",
     )),
 )
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from voice_imrs.core.events import LogEvent, is_grounding_step
+from voice_imrs.core.events import LogEvent
+from voice_imrs.core.step_graph import is_grounding
 from voice_imrs.errors import RecordError
 from voice_imrs.records.history import how_it_ended
 from voice_imrs.records.store import RecordStore, SessionSummary, is_distress_rating
@@ -81,19 +81,78 @@ def _png(fig: Any) -> bytes:
 # ---------------------------------------------------------------- distress over one session
 
 
-def _grounding_spans(events: Sequence[LogEvent]) -> list[tuple[float, float]]:
-    spans: list[tuple[float, float]] = []
+#: Why a session went into grounding because of the client (a stop, distress, silence, a
+#: signal or a fault) rather than because the exercise closes that way.
+_DETOUR_REASONS = frozenset({"stop", "safety", "distress", "signal", "fault", "noinput"})
+#: A rating branch into grounding from this rating up is a distress detour (the default
+#: high threshold: records do not keep the profile's).
+_HIGH_RATING = 8
+DETOUR, CLOSING = "detour", "closing"
+#: The peak's star and the fill of grounding after distress (and nothing else in a chart).
+PEAK_COLOUR = "#e7298a"
+DETOUR_COLOUR = "#fdae6b"
+
+
+@dataclass(frozen=True)
+class GroundingSpan:
+    """A stretch of grounding steps: ``kind`` is DETOUR (distress, a stop, silence...) or
+    CLOSING (the exercise's own calm close, which is how every session ends).
+    """
+
+    start: float
+    end: float
+    kind: str
+
+
+def _detour_branch(event: LogEvent) -> bool:
+    reason = str(event.fields.get("reason", ""))
+    if reason in _DETOUR_REASONS:
+        return True
+    words = reason.split()
+    return (len(words) == 2 and words[0] == "rating" and words[1].isdigit()
+            and int(words[1]) >= _HIGH_RATING)
+
+
+def _grounding_spans(events: Sequence[LogEvent]) -> list[GroundingSpan]:
+    spans: list[GroundingSpan] = []
     start: float | None = None
+    kind = CLOSING
+    detour_next = False  # the last branch was a detour: the step it leads to is one
     for event in events:
-        if event.event == "step":
-            if is_grounding_step(event.step) and start is None:
-                start = event.t
-            elif not is_grounding_step(event.step) and start is not None:
-                spans.append((start, event.t))
-                start = None
+        if event.event == "branch":
+            detour_next = _detour_branch(event)
+            continue
+        if event.event != "step":
+            continue
+        grounding = is_grounding(event.step)
+        entered = DETOUR if detour_next else CLOSING
+        detour_next = False
+        if start is not None and (not grounding or (entered == DETOUR and kind == CLOSING)):
+            spans.append(GroundingSpan(start, event.t, kind))
+            start = None
+        if grounding and start is None:
+            start, kind = event.t, entered
     if start is not None:
-        spans.append((start, events[-1].t if events else start))
+        spans.append(GroundingSpan(start, events[-1].t if events else start, kind))
     return spans
+
+
+#: How each end reason reads in the report; ``incomplete`` and ``stopped`` kept apart.
+ENDED = {
+    "completed": "completed",
+    "stopped": "stopped by the client, then grounded",
+    "incomplete": "incomplete: ended before the exercise's end, grounded",
+    "fault": "ended by an error, grounded",
+    "signal": "interrupted from outside (Ctrl-C or the system), grounded",
+    "killed": "cut off (the program was killed)",
+}
+
+
+def ended_words(summary: SessionSummary) -> str:
+    """The report's words for how a session ended (an unknown reason as it was stored)."""
+    if summary.end_reason is None:  # still running, or ended suddenly
+        return how_it_ended(summary.ending)
+    return ENDED.get(summary.end_reason, how_it_ended(summary.end_reason))
 
 
 def _is_stop(event: LogEvent) -> bool:
@@ -108,7 +167,9 @@ def _is_marked_branch(event: LogEvent) -> bool:
 
 
 def distress_chart(summary: SessionSummary, events: Sequence[LogEvent]) -> Chart:
-    """Distress ratings over one session, with stops, branches and grounding marked."""
+    """Distress ratings over one session: the peak marked, stops, branches, grounding after
+    distress shaded (the normal closing grounding only outlined) and how it ended.
+    """
     ratings = [(e.t, int(e.fields["value"])) for e in events
                if is_distress_rating(e.event, e.fields)]
     stops = [e.t for e in events if e.event == "intent" and _is_stop(e)]
@@ -116,34 +177,47 @@ def distress_chart(summary: SessionSummary, events: Sequence[LogEvent]) -> Chart
         stops = [e.t for e in events if _is_stop(e)]
     branches = [e for e in events if _is_marked_branch(e)]
     spans = _grounding_spans(events)
-    title = f"Session {summary.id}: {summary.script}, {summary.started_at:%Y-%m-%d %H:%M}"
+    detours = [span for span in spans if span.kind == DETOUR]
+    closing = [span for span in spans if span.kind == CLOSING]
+    ended = ended_words(summary)
+    end_t = events[-1].t if events else 0.0
+    title = (f"Session {summary.id}: {summary.script}, {summary.started_at:%Y-%m-%d %H:%M}, "
+             f"{ended.split(',')[0].split(':')[0]}")
 
     rows: list[tuple[float, str, str]] = [(t, "distress rating", str(v)) for t, v in ratings]
     rows += [(t, "stop", "") for t in stops]
     rows += [(e.t, "branch", f"to {e.fields.get('to')} ({e.fields.get('reason')})")
              for e in branches]
-    for begin, end in spans:
-        rows += [(begin, "grounding began", ""), (end, "grounding ended", "")]
+    for span in spans:
+        what = ("grounding after distress or a stop" if span.kind == DETOUR
+                else "closing grounding")
+        rows += [(span.start, f"{what} began", ""), (span.end, f"{what} ended", "")]
     rows.sort(key=lambda row: row[0])
+    rows.append((end_t, "session ended", ended))
     table = tuple((clock(t), what, value) for t, what, value in rows)
 
     parts = [f"Line chart of distress ratings from 0 to 10 against minutes into the "
              f"{summary.script} session of {summary.started_at:%Y-%m-%d}."]
+    peak: tuple[float, int] | None = None
     if ratings:
         values = [v for _, v in ratings]
+        peak = max(ratings, key=lambda tv: tv[1])  # the first time the highest was given
         parts.append(f"{len(values)} rating{'s' if len(values) != 1 else ''}: first {values[0]}"
-                     f" at {clock(ratings[0][0])}, highest {max(values)}, last {values[-1]} "
-                     f"at {clock(ratings[-1][0])}.")
+                     f" at {clock(ratings[0][0])}, highest {peak[1]} at {clock(peak[0])}, last "
+                     f"{values[-1]} at {clock(ratings[-1][0])}.")
     else:
         parts.append("No ratings were given.")
     if stops:
         parts.append("Stop at " + ", ".join(clock(t) for t in stops) + ".")
     if branches:
         parts.append(f"{len(branches)} branch{'es' if len(branches) != 1 else ''} marked.")
-    if spans:
-        parts.append("Grounding " + ", ".join(f"from {clock(a)} to {clock(b)}"
-                                               for a, b in spans) + ".")
-    parts.append(f"The session ended: {how_it_ended(summary.end_reason)}.")
+    if detours:
+        parts.append("Grounding after distress or a stop " + ", ".join(
+            f"from {clock(a.start)} to {clock(a.end)}" for a in detours) + ".")
+    if closing:
+        parts.append("Grounding from " + ", ".join(
+            f"{clock(a.start)} to {clock(a.end)}" for a in closing) + " as the usual close.")
+    parts.append(f"The session ended: {ended}.")
     alt = " ".join(parts)
     headers = ("Time (m:ss)", "What", "Value")
     if not (ratings or stops or branches or spans):
@@ -152,12 +226,23 @@ def distress_chart(summary: SessionSummary, events: Sequence[LogEvent]) -> Chart
 
     fig = _new_figure()
     ax = fig.add_subplot()
-    for begin, end in spans:
-        ax.axvspan(begin / 60, max(end, begin + 1) / 60, color="#9ecae1", alpha=0.5,
-                   label="grounding" if begin == spans[0][0] else None)
+    for i, span in enumerate(detours):
+        ax.axvspan(span.start / 60, max(span.end, span.start + 1) / 60, color=DETOUR_COLOUR,
+                   alpha=0.6, label="grounding after distress or a stop" if i == 0 else None)
+    for i, span in enumerate(closing):
+        # The usual close is outlined and hatched, not filled: it is not an alarm.
+        ax.axvspan(span.start / 60, max(span.end, span.start + 1) / 60, facecolor="none",
+                   edgecolor="#969696", hatch="//", linewidth=0.0,
+                   label="closing grounding (the usual end)" if i == 0 else None)
     if ratings:
         ax.plot([t / 60 for t, _ in ratings], [v for _, v in ratings], marker="o",
                 color="#08306b", linewidth=2, label="distress")
+    if peak is not None:
+        ax.plot([peak[0] / 60], [peak[1]], linestyle="none", marker="*", markersize=18,
+                color=PEAK_COLOUR, label=f"peak ({peak[1]})", zorder=5)
+        ax.annotate(f"peak {peak[1]}", (peak[0] / 60, peak[1]), xytext=(6, 6),
+                    textcoords="offset points", fontsize=11, fontweight="bold",
+                    color=PEAK_COLOUR)
     for i, t in enumerate(stops):
         ax.axvline(t / 60, color="#a50f15", linestyle="--", linewidth=2,
                    label="stop" if i == 0 else None)
@@ -169,6 +254,7 @@ def distress_chart(summary: SessionSummary, events: Sequence[LogEvent]) -> Chart
     ax.set_xlim(left=0)
     ax.set_xlabel("minutes into the session")
     ax.set_ylabel("distress (0 to 10)")
+    ax.set_title(f"Ended: {ended}", fontsize=10, loc="left")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return Chart(title, alt, headers, table, png=_png(fig))
@@ -177,40 +263,70 @@ def distress_chart(summary: SessionSummary, events: Sequence[LogEvent]) -> Chart
 # ---------------------------------------------------------------- across days
 
 
+_STYLES = (("o", "-", "#08519c"), ("^", "--", "#a50f15"), ("s", ":", "#006d2c"),
+           ("D", "-.", "#54278f"), ("v", "-", "#8c510a"), ("P", "--", "#01665e"),
+           ("X", ":", "#636363"))  # marker, line and colour: told apart without colour
+
+
 def ratings_across_days_chart(summaries: Sequence[SessionSummary]) -> Chart:
-    """First, peak and last distress rating of each session, across homework days."""
-    rated = [s for s in summaries if s.ratings]
-    title = "First, peak and last distress rating per session"
-    headers = ("Date", "Session", "Script", "First", "Peak", "Last")
-    table = tuple((s.started_at.strftime("%Y-%m-%d %H:%M"), str(s.id), s.script,
-                   str(s.first), str(s.peak), str(s.last)) for s in rated)
+    """The peak distress of each session across days: one trend line per exercise."""
+    title = "Peak distress per session, one line per exercise"
+    headers = ("Exercise", "Date", "Session", "First", "Peak", "Last", "Ended")
+    by_script: dict[str, list[SessionSummary]] = {}
+    for s in summaries:
+        by_script.setdefault(s.script, []).append(s)
+    scripts = sorted(by_script)
+    table = tuple((script, s.started_at.strftime("%Y-%m-%d %H:%M"), str(s.id),
+                   _cell(s.first), _cell(s.peak), _cell(s.last), ended_words(s))
+                  for script in scripts for s in by_script[script])
+    rated = {script: [s for s in by_script[script] if s.ratings] for script in scripts}
+    rated = {script: runs for script, runs in rated.items() if runs}
     if not rated:
         return Chart(title, "No ratings were given in these sessions.", headers, table,
                      note="No ratings were given in these sessions.")
-    alt = (f"Chart of the first, peak and last distress rating (0 to 10) of {len(rated)} "
-           f"session{'s' if len(rated) != 1 else ''} from {_day(rated[0])} to "
-           f"{_day(rated[-1])}. First ratings ranged from {min(s.first or 0 for s in rated)} "
-           f"to {max(s.first or 0 for s in rated)}; last ratings from "
-           f"{min(s.last or 0 for s in rated)} to {max(s.last or 0 for s in rated)}. "
-           f"Most recent session: first {rated[-1].first}, peak {rated[-1].peak}, "
-           f"last {rated[-1].last}.")
+    described = []
+    for script, runs in rated.items():
+        peaks = ", ".join(str(s.peak) for s in runs[-8:])
+        described.append(f"{script}: {len(runs)} rated session{'s' if len(runs) != 1 else ''}"
+                         f" from {_day(runs[0])} to {_day(runs[-1])}, peaks "
+                         f"{'(the last eight) ' if len(runs) > 8 else ''}{peaks}")
+    alt = (f"Line chart of the peak distress rating (0 to 10) of each session, one line for "
+           f"each of {len(rated)} exercise{'s' if len(rated) != 1 else ''}. "
+           + "; ".join(described) + ".")
     fig = _new_figure()
     ax = fig.add_subplot()
-    x = [s.started_at for s in rated]
-    ax.plot(x, [s.first for s in rated], marker="o", linestyle="-", color="#08519c",
-            label="first")
-    ax.plot(x, [s.peak for s in rated], marker="^", linestyle=":", color="#a50f15",
-            label="peak")
-    ax.plot(x, [s.last for s in rated], marker="s", linestyle="--", color="#006d2c",
-            label="last")
+    for i, (script, runs) in enumerate(rated.items()):
+        marker, line, colour = _STYLES[i % len(_STYLES)]
+        ax.plot([s.started_at for s in runs], [s.peak for s in runs], marker=marker,
+                linestyle=line, color=colour, linewidth=2, markersize=7, label=script)
+        for s in runs:  # how a session ended, where it did not simply complete
+            if s.end_reason != "completed":
+                ax.annotate(str(s.end_reason or "running"), (s.started_at, s.peak or 0),
+                            xytext=(0, -14), textcoords="offset points", ha="center",
+                            fontsize=8, color=colour)
     ax.set_ylim(-0.3, 10.5)
     ax.set_yticks(range(0, 11, 2))
-    ax.set_ylabel("distress (0 to 10)")
+    ax.set_ylabel("peak distress (0 to 10)")
     ax.set_xlabel("session date")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.autofmt_xdate()
     return Chart(title, alt, headers, table, png=_png(fig))
+
+
+def _cell(value: int | None) -> str:
+    return "none" if value is None else str(value)
+
+
+def endings_line(summaries: Sequence[SessionSummary]) -> str:
+    """"How they ended: 3 completed, 1 stopped, 1 incomplete." (reasons kept apart)."""
+    counts: dict[str, int] = {}
+    for s in summaries:
+        key = s.end_reason or "running"
+        counts[key] = counts.get(key, 0) + 1
+    order = ["completed", "stopped", "incomplete", "fault", "signal", "killed"]
+    keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
+    return "How they ended: " + ", ".join(f"{counts[k]} {k}" for k in keys) + "."
 
 
 def _week_start(when: datetime) -> date:
@@ -268,12 +384,13 @@ def choose_sessions(store: RecordStore, *, session_id: int | None = None, last: 
     if session_id is not None or last:
         one = store.session(session_id) if session_id is not None else store.last_session()
         start = one.started_at - timedelta(days=DEFAULT_DAYS)
-        across = tuple(s for s in store.sessions() if start <= s.started_at <= one.started_at)
+        across = _started(store, [s for s in store.sessions()
+                                  if start <= s.started_at <= one.started_at], keep=one)
         return ReportContent(f"Session report: {one.script}, {one.started_at:%Y-%m-%d}",
                              f"Session {one.id}, with the {DEFAULT_DAYS} days before it.",
                              (one,), across)
     span = days if days is not None else DEFAULT_DAYS
-    across = tuple(store.sessions(days=span))
+    across = _started(store, store.sessions(days=span))
     if not across:
         raise RecordError(f"No sessions were recorded in the last {span:g} days.",
                           hint="Choose more days with --days, or see 'voice-imrs history'.")
@@ -285,6 +402,15 @@ def choose_sessions(store: RecordStore, *, session_id: int | None = None, last: 
     return ReportContent(f"Practice report: the last {span:g} days",
                          f"{len(across)} session{'s' if len(across) != 1 else ''} in the "
                          f"last {span:g} days.", focus, across, notes)
+
+
+def _started(store: RecordStore, summaries: Sequence[SessionSummary],
+             keep: SessionSummary | None = None) -> tuple[SessionSummary, ...]:
+    """The sessions that began: a start that failed (a device missing, say) left a record
+    without a single event, which is not a session the client did.
+    """
+    kept = keep.id if keep is not None else None
+    return tuple(s for s in summaries if s.id == kept or store.events(s.id))
 
 
 def build_charts(store: RecordStore, content: ReportContent) -> tuple[list[Chart], list[Chart]]:
@@ -326,8 +452,9 @@ def _chart_html(chart: Chart, level: int, anchor: str) -> str:
 
 
 def render_html(content: ReportContent, per_session: Sequence[Chart],
-                across: Sequence[Chart], *, generated: datetime | None = None) -> str:
-    """The whole page as one string."""
+                across: Sequence[Chart], *, generated: datetime | None = None,
+                by_part: Mapping[int, str] | None = None) -> str:
+    """The whole page as one string; ``by_part``: session id -> its parts table (HTML)."""
     e = html.escape
     generated = generated or datetime.now().astimezone()
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
@@ -336,11 +463,12 @@ def render_html(content: ReportContent, per_session: Sequence[Chart],
            "<body>", "<main>", f"<h1>{e(content.title)}</h1>",
            f"<p>{e(content.scope)} Made on {generated:%Y-%m-%d %H:%M}. Distress is rated "
            "from 0 (calm) to 10 (the worst imaginable). This page holds private health "
-           "information: share it only with people you choose.</p>"]
+           "information: share it only with people you choose.</p>",
+           f"<p>{e(endings_line(content.across))}</p>"]
     out += [f"<p>{e(note)}</p>" for note in content.notes]
     out.append('<section aria-labelledby="during"><h2 id="during">Distress during the '
                "session" + ("s" if len(per_session) != 1 else "") + "</h2>")
-    out += [_chart_html(chart, 3, f"session-{s.id}")
+    out += [_chart_html(chart, 3, f"session-{s.id}") + (by_part or {}).get(s.id, "")
             for chart, s in zip(per_session, content.focus, strict=True)]
     out.append("</section>")
     out.append('<section aria-labelledby="across"><h2 id="across">Across days</h2>')
@@ -354,7 +482,10 @@ def write_report(store: RecordStore, out: Path, *, session_id: int | None = None
     """Build the report for the chosen sessions and write it to ``out`` (user-only, 0600)."""
     content = choose_sessions(store, session_id=session_id, last=last, days=days)
     per_session, across = build_charts(store, content)
-    page = render_html(content, per_session, across)
+    from voice_imrs.console.phase_report import parts_html  # the console's per-part view
+
+    by_part = {s.id: parts_html(s, store.events(s.id)) for s in content.focus}
+    page = render_html(content, per_session, across, by_part=by_part)
     write_private_text(out, page, what="the report")
     return out
 
@@ -362,8 +493,10 @@ def write_report(store: RecordStore, out: Path, *, session_id: int | None = None
 def write_private_text(out: Path, text: str, *, what: str) -> None:
     """Write ``text`` to ``out`` readable by the user only; a clear error if that fails."""
     try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        from voice_imrs.private_files import open_private
+
+        # Also narrows a file that existed with wider permissions (0644 from elsewhere).
+        with open_private(out, "w") as stream:
             stream.write(text)
     except OSError as error:
         raise RecordError(f"Cannot write {what} to {out}: {error.strerror}.",

@@ -30,12 +30,25 @@ from typing import Any
 
 from voice_imrs.core.events import END_REASONS, LogEvent
 from voice_imrs.errors import RecordError, UnknownChoiceError
+from voice_imrs.private_files import private_dir
+from voice_imrs.records.damage import (
+    RecordUnavailable,
+    Recovery,
+    damaged_message,
+    is_busy,
+    recover_into,
+    set_aside,
+    unavailable,
+)
 from voice_imrs.records.migrations import migrate
 
 APP_NAME = "voice-imrs"
 DATA_DIR_ENV = "VOICE_IMRS_DATA_DIR"
 DB_NAME = "records.sqlite3"
-STORED_END_REASONS = (*END_REASONS, "killed")
+#: The engine's end reasons, plus two only the record knows: ``killed`` (the process died
+#: without writing an end) and ``partial`` (the session ended, but some of its events could
+#: not be written: a record must never look complete when it is not).
+STORED_END_REASONS = (*END_REASONS, "killed", "partial")
 
 ALLOWED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "session_start": ("script", "mode", "perspective", "eyes"),
@@ -44,7 +57,7 @@ ALLOWED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "say_end": (),
     "interrupted": ("by",),
     "intent": ("intent", "value", "confidence"),
-    "rating": ("value", "scale"),
+    "rating": ("value", "scale", "source"),
     "confirm": ("value", "confirmed"),
     "noinput": ("count",),
     "nomatch": ("count",),
@@ -55,9 +68,14 @@ ALLOWED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "bell": ("name",),
     "fault": ("error",),
     "session_end": ("reason",),
+    # The therapist's console: which control, never a typed line (that is a transcript).
+    "control": ("action", "to", "value", "refused"),
+    "hot_spot": (),
 }
-TRANSCRIPT_FIELDS: Mapping[str, tuple[str, ...]] = {"intent": ("text",), "nomatch": ("text",)}
+TRANSCRIPT_FIELDS: Mapping[str, tuple[str, ...]] = {"intent": ("text",), "nomatch": ("text",),
+                                                    "control": ("text",)}
 MAX_STRING = 200  # a stored string is a label or an error line, never a paragraph
+MAX_NOTE = 2000  # the console's note for a session (typed by the therapist)
 
 
 def data_dir() -> Path:
@@ -99,31 +117,58 @@ def stored_fields(event: LogEvent, *, store_transcripts: bool = False) -> dict[s
 
 
 def open_database(folder: Path | None = None) -> sqlite3.Connection:
-    """Open (creating if needed) the record database, user-only, migrated to the current schema."""
+    """Open (creating if needed) the record database, user-only, migrated to the current schema.
+
+    A store that is busy, read-only or on a full disk raises ``RecordUnavailable``; a
+    damaged one is set aside (renamed with the date, never deleted) and a new one started.
+    """
     path = database_path(folder)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
+        return _connect(path)
+    except RecordUnavailable:
+        raise
+    except sqlite3.DatabaseError as error:
+        try:
+            aside = set_aside(path)
+        except OSError as rename_error:
+            raise unavailable(path, rename_error) from error
+        print(damaged_message(path, aside, error), file=sys.stderr)
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as error:
+        raise unavailable(path, error) from error
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """The connection, checked; sqlite3.DatabaseError when the file is damaged."""
+    try:
+        private_dir(path.parent)
         # Create the file ourselves with 0600: SQLite gives its -wal and -shm files the
         # permissions of the database file.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         os.chmod(path, 0o600)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
     except OSError as error:
-        raise RecordError(f"Cannot open the records database {path}: {error.strerror}.",
-                          hint=f"Check that the folder is writable, or set {DATA_DIR_ENV}.",
-                          ) from error
+        raise unavailable(path, error) from error
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA secure_delete=ON")  # forgotten sessions are overwritten, not left
+        # Reads every page once (milliseconds for years of sessions): damage shows here,
+        # not halfway through a session or an export.
+        check = conn.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {check[0] if check else '?'}")
         migrate(conn, where=str(path))
     except sqlite3.DatabaseError as error:
         conn.close()
-        raise RecordError(f"The records database {path} cannot be read ({error}).",
-                          hint="Move that file away, or run 'voice-imrs forget --all'.",
-                          ) from error
+        if is_busy(error):
+            raise unavailable(path, error) from error
+        raise
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -145,6 +190,16 @@ class SessionSummary:
     ratings: tuple[int, ...] = ()
     stops: int = 0
     transcripts: bool = False
+    running: bool = False       # no end yet, and its process is alive
+    client: str | None = None   # the therapist's code for the client; None: the local user
+    notes: str | None = None    # the console's note, when notes were on
+
+    @property
+    def ending(self) -> str | None:
+        """The end reason, or "running" / "sudden" for a session with no end written."""
+        if self.end_reason is not None:
+            return self.end_reason
+        return "running" if self.running else "sudden"
 
     @property
     def first(self) -> int | None:
@@ -164,7 +219,7 @@ class SessionSummary:
 
 
 _SESSION_COLUMNS = ("id, script, mode, started_at, ended_at, end_reason, pid, transcripts,"
-                    " boot_id, proc_start")
+                    " boot_id, proc_start, client, notes")
 
 
 def is_distress_rating(event: str, fields: Mapping[str, Any]) -> bool:
@@ -176,16 +231,29 @@ def is_distress_rating(event: str, fields: Mapping[str, Any]) -> bool:
 class RecordStore:
     """Reads and deletes records; ``SessionRecorder`` adds the writing side."""
 
-    def __init__(self, conn: sqlite3.Connection, folder: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, folder: Path,
+                 client: str | None = None) -> None:
         self.conn = conn
         self.folder = folder
+        #: Reading sees only this client's sessions (None: every session, as before).
+        self.client = client
         self._lock = threading.Lock()
+        #: One sentence per stored row that could not be read (and was left out).
+        self.skipped: list[str] = []
 
     @classmethod
-    def open(cls, data_dir: Path | str | None = None) -> RecordStore:
-        """Open the record in ``data_dir`` (default: the user's data folder)."""
+    def open(cls, data_dir: Path | str | None = None,
+             client: str | None = None) -> RecordStore:
+        """Open the record in ``data_dir`` (default: the user's data folder).
+
+        ``client``: history, reports and exports read only that client's sessions.
+        """
         where = resolve_data_dir(data_dir)
-        return cls(open_database(where), where)
+        return cls(open_database(where), where, client)
+
+    def _client_filter(self) -> tuple[str, tuple[Any, ...]]:
+        """SQL and its parameter that keep the chosen client's sessions (or all)."""
+        return ("client = ?", (self.client,)) if self.client is not None else ("1", ())
 
     def close(self) -> None:
         self.conn.close()
@@ -202,7 +270,9 @@ class RecordStore:
                  now: datetime | None = None) -> list[SessionSummary]:
         """All sessions, oldest first; with ``days``, only those started in the last N days."""
         with self._lock:
-            rows = self.conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id")
+            where, params = self._client_filter()
+            rows = self.conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE {where} ORDER BY id", params)
             summaries = self._summaries(rows.fetchall())
         if days is not None:
             cutoff = (now or datetime.now().astimezone()) - timedelta(days=days)
@@ -211,8 +281,10 @@ class RecordStore:
 
     def session(self, session_id: int) -> SessionSummary:
         with self._lock:
-            rows = self.conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?",
-                                     (session_id,)).fetchall()
+            where, params = self._client_filter()
+            rows = self.conn.execute(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ? AND {where}",
+                (session_id, *params)).fetchall()
             found = self._summaries(rows)
         if not found:
             raise self._unknown(session_id)
@@ -220,7 +292,9 @@ class RecordStore:
 
     def last_session(self) -> SessionSummary:
         with self._lock:
-            row = self.conn.execute("SELECT MAX(id) FROM sessions").fetchone()
+            where, params = self._client_filter()
+            row = self.conn.execute(f"SELECT MAX(id) FROM sessions WHERE {where}",
+                                    params).fetchone()
         if row[0] is None:
             raise RecordError("No session has been recorded yet.",
                               hint="Run a session first with 'voice-imrs run'.")
@@ -233,8 +307,17 @@ class RecordStore:
             rows = self.conn.execute(
                 "SELECT t, event, step, fields FROM events WHERE session_id = ? ORDER BY seq",
                 (session_id,)).fetchall()
-        return [LogEvent(float(t), event, step, json.loads(fields)) for t, event, step, fields
-                in rows]
+        events = []
+        for seq, (t, event, step, fields) in enumerate(rows, start=1):
+            try:
+                loaded = json.loads(fields)
+                if not isinstance(loaded, dict):
+                    raise ValueError("not an object")
+                events.append(LogEvent(float(t), str(event), step, loaded))
+            except (TypeError, ValueError):
+                self._skip(f"session {session_id}: event {seq} cannot be read and was left "
+                           "out.")
+        return events
 
     def session_ids(self) -> list[int]:
         with self._lock:
@@ -256,6 +339,39 @@ class RecordStore:
         from voice_imrs.records.kept_audio import session_audio_path
 
         session_audio_path(self.folder, session_id).unlink(missing_ok=True)
+
+    def recover_from(self, damaged: Path) -> Recovery:
+        """Copy every readable session and event of a set-aside file into this store.
+
+        The copies get new ids (this store may hold newer sessions); one transaction, so
+        an interrupted recovery adds nothing and can simply be run again.
+        """
+        def insert_session(values: dict[str, Any]) -> int:
+            cursor = self.conn.execute(
+                "INSERT INTO sessions (script, mode, started_at, ended_at, end_reason, pid)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (str(values["script"]), str(values["mode"]), values["started_at"],
+                 values["ended_at"], values["end_reason"] or "killed", values["pid"]))
+            return int(cursor.lastrowid or 0)
+
+        def insert_event(session_id: int, seq: int, t: float, event: str, step: str | None,
+                         fields: str) -> None:
+            self.conn.execute("INSERT INTO events (session_id, seq, t, event, step, fields)"
+                              " VALUES (?, ?, ?, ?, ?, ?)",
+                              (session_id, seq, t, event, step, fields))
+
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    found = recover_into(damaged, insert_session, insert_event)
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise unavailable(database_path(self.folder), error) from error
+        return found
 
     # ------------------------------------------------------------ crash recovery
 
@@ -308,21 +424,46 @@ class RecordStore:
                     "SELECT session_id, event, fields FROM events WHERE session_id IN"
                     f" ({marks}) AND event IN ('rating', 'intent') ORDER BY session_id, seq",
                     chunk):
-                fields = json.loads(fields_json)
+                try:
+                    fields = json.loads(fields_json)
+                except (TypeError, ValueError):
+                    continue  # reported by events(); a summary just leaves it out
+                if not isinstance(fields, dict):
+                    continue
                 if is_distress_rating(event, fields):
                     ratings.setdefault(sid, []).append(int(fields["value"]))
                 elif event == "intent" and fields.get("intent") == "stop":
                     stops[sid] = stops.get(sid, 0) + 1
         out = []
-        for sid, script, mode, started, ended, reason, pid, transcripts, *_ in rows:
+        for sid, script, mode, started, ended, reason, pid, transcripts, boot, proc, \
+                client, notes in rows:
+            try:
+                started_at = _moment(started)
+                ended_at = _moment(ended) if ended else None
+            except (TypeError, ValueError):
+                self._skip(f"session {sid}: its date {started!r} cannot be read; it was "
+                           "left out.")
+                continue
             out.append(SessionSummary(
-                id=sid, script=script, mode=mode,
-                started_at=datetime.fromisoformat(started),
-                ended_at=datetime.fromisoformat(ended) if ended else None,
+                id=sid, script=str(script), mode=str(mode),
+                started_at=started_at, ended_at=ended_at,
                 end_reason=reason, pid=pid, duration_s=duration.get(sid, 0.0),
                 ratings=tuple(ratings.get(sid, ())), stops=stops.get(sid, 0),
-                transcripts=bool(transcripts)))
+                transcripts=bool(transcripts), client=client, notes=notes,
+                running=reason is None and _process_alive(pid, boot, proc)))
         return out
+
+    def _skip(self, sentence: str) -> None:
+        if sentence not in self.skipped:
+            self.skipped.append(sentence)
+
+
+def _moment(text: object) -> datetime:
+    """A stored ISO 8601 time with its offset (an old row without one is taken as local)."""
+    if not isinstance(text, str):
+        raise TypeError(f"not a time: {text!r}")
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.astimezone()
 
 
 # ---------------------------------------------------------------- writing
@@ -344,31 +485,38 @@ class SessionRecorder(RecordStore):
         self._seq = 0
 
     @classmethod
-    def open(cls, data_dir: Path | str | None = None, *,
+    def open(cls, data_dir: Path | str | None = None, client: str | None = None, *,
              store_transcripts: bool = False) -> SessionRecorder:
         """Open for recording; ``store_transcripts`` comes from the profile (default off)."""
         where = resolve_data_dir(data_dir)
-        return cls(open_database(where), where, store_transcripts=store_transcripts)
+        recorder = cls(open_database(where), where, store_transcripts=store_transcripts)
+        recorder.client = client
+        return recorder
 
-    def begin(self, script: str, mode: str) -> int:
-        """Start recording a new session; returns its id."""
+    def begin(self, script: str, mode: str, client: str | None = None) -> int:
+        """Start recording a new session (for ``client``, a therapist's code); its id."""
         if self.session_id is not None:
             self.end("fault")  # a runner that forgot to end: do not leave it looking killed
         # SQLite's automatic checkpoint (every 1000 WAL pages, about 1000 events) copies the
         # log into the database and fsyncs both inside the commit that crosses the mark: a
         # stall of ~12 ms measured here. During a session we let the log grow (10000 pages
         # bound it near 40 MB) and checkpoint in end(), when nothing is waiting for us.
-        self.conn.execute("PRAGMA wal_autocheckpoint=10000")
         pid = os.getpid()
         started = datetime.now().astimezone().isoformat(timespec="seconds")
         with self._lock:
-            cursor = self.conn.execute(
-                "INSERT INTO sessions (script, mode, started_at, pid, boot_id, proc_start,"
-                " transcripts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (script, mode, started, pid, _boot_id(), _proc_start(pid),
-                 int(self.store_transcripts)))
+            try:
+                self.conn.execute("PRAGMA wal_autocheckpoint=10000")
+                cursor = self.conn.execute(
+                    "INSERT INTO sessions (script, mode, started_at, pid, boot_id, proc_start,"
+                    " transcripts, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (script, mode, started, pid, _boot_id(), _proc_start(pid),
+                     int(self.store_transcripts),
+                     client if client is not None else self.client))
+            except sqlite3.Error as error:  # locked past the timeout, read-only, disk full
+                raise unavailable(database_path(self.folder), error) from error
             self.session_id = int(cursor.lastrowid or 0)
             self._seq = 0
+            self.write_error = None
         return self.session_id
 
     def add(self, event: LogEvent) -> None:
@@ -395,12 +543,27 @@ class SessionRecorder(RecordStore):
 
     __call__ = add
 
+    def set_notes(self, session_id: int, text: str) -> None:
+        """Keep the console's note for a session (only called when notes are on)."""
+        with self._lock:
+            try:
+                self.conn.execute("UPDATE sessions SET notes = ? WHERE id = ?",
+                                  (text[:MAX_NOTE], session_id))
+            except sqlite3.Error as error:
+                self._failed(error)
+
     def end(self, reason: str) -> None:
-        """Mark the current session ended (``completed``, ``stopped``, ``signal``, ``fault``)."""
+        """Mark the current session ended (``completed``, ``stopped``, ``signal``, ``fault``).
+
+        A session some of whose events could not be written ends as ``partial``, whatever
+        its reason: a record with gaps must not look complete.
+        """
         if reason not in STORED_END_REASONS:
             raise UnknownChoiceError("session end reason", reason, STORED_END_REASONS)
         if self.session_id is None:
             return
+        if self.write_error is not None:
+            reason = "partial"
         ended = datetime.now().astimezone().isoformat(timespec="seconds")
         with self._lock:
             try:
@@ -425,7 +588,8 @@ class SessionRecorder(RecordStore):
         if self.write_error is None:
             self.write_error = str(error)
             print(f"voice-imrs: the session record could not be written ({error}); "
-                  "the session goes on.", file=sys.stderr)
+                  "the session goes on, and its record will be marked incomplete.",
+                  file=sys.stderr)
 
 
 # ---------------------------------------------------------------- is that process alive?
@@ -452,8 +616,8 @@ def _proc_start(pid: int) -> int | None:
     return int(stat[19]) if stat and len(stat) > 19 else None
 
 
-def _process_alive(pid: int | None, boot_id: str | None, proc_start: int | None) -> bool:
-    if pid is None:
+def _process_alive(pid: object, boot_id: object, proc_start: object) -> bool:
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
     if boot_id and boot_id != _boot_id():
         return False  # recorded before the last reboot: that process is gone

@@ -80,6 +80,11 @@ def spoken_summary(session_events: Sequence[LogEvent], recent_sessions: Sequence
     ratings = [int(e.fields["value"]) for e in session_events
                if is_distress_rating(e.event, e.fields)]
     sentences = [_distress_sentence(ratings)]
+    ends = [e.fields.get("reason") for e in session_events if e.event == "session_end"]
+    if ends and ends[-1] == "incomplete":
+        # Said plainly, without judging: stopping early is part of doing this safely.
+        sentences.append("The session ended before the end of the exercise, as incomplete; "
+                         "that is all right, and worth telling your therapist.")
     if ratings and ratings[-1] >= 8:
         # Said as an option, not an instruction: the session has already ended grounded.
         sentences.append("If it still feels strong, the grounding exercise is there for you.")
