@@ -1,5 +1,5 @@
 """Allow ``python -m voice_imrs``."""
 
-from voice_imrs.cli.main import main
+from voice_imrs.cli.main import entry
 
-raise SystemExit(main())
+entry()

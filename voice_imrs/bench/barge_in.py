@@ -18,6 +18,13 @@ silent after its last sample above ``SOUND_LEVEL``. After the abort, the sink wr
 what the session writes next (the grounding that always follows a stop), so any sound after
 the cut is what the device still held. ``decision_ms`` is the abort call itself.
 
+With ``--loudspeaker`` the microphone also hears the session's own voice: a room stream
+records ``speaker.monitor``, passes it through a simulated room (``ROOM_DELAY_S`` on top of
+the devices' own latency, a decaying response of ``ROOM_DECAY_S``, a 3.5 kHz low-pass, at
+``ROOM_LEVEL``) and mixes it into ``mic_feed`` with the recorded stop: the double-talk case
+of laptop speakers. The session's echo path (canceller, then gate) runs for the whole
+benchmark, as it does for a whole session, so it has learned the room when a stop comes.
+
 The peer is SpeechRecognition as its documentation shows it: ``listen()`` on the microphone
 (after ``adjust_for_ambient_noise``), then ``recognize_sphinx`` with a keyword entry for
 "stop", while ``tts.speak`` plays the same prompt; on the same clips in the same run.
@@ -54,6 +61,12 @@ SOUND_LEVEL = 200          # int16: the null sink is digitally silent, speech is
 WORD_END_DB = -20.0        # the word ends where its energy last rises above this (re peak)
 ROOM_NOISE_RMS = 3.0       # the injector plays faint noise between clips: no digital zeros
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+ROOM_DELAY_S = 0.03        # loudspeaker to microphone, beyond the devices' latency
+ROOM_DECAY_S = 0.03        # the room response's time constant (a small, damped room)
+ROOM_LENGTH_S = 0.15
+ROOM_LEVEL = 0.4           # the echo's level re the voice as played
+ECHO_BACKLOG_S = 0.2       # the room's echo waiting to be mixed in, at most ...
+ECHO_KEEP_S = 0.04         # ... cut back to this (once, after the start-up stall)
 
 
 @dataclass
@@ -92,29 +105,16 @@ def _percentile(values: list[float], q: float) -> float | None:
 # ---------------------------------------------------------------- streams
 
 
-@contextlib.contextmanager
-def pulse_target(variable: str, name: str) -> Iterator[None]:
-    """PulseAudio's ALSA plugin reads PULSE_SINK/PULSE_SOURCE when a stream opens."""
-    old = os.environ.get(variable)
-    os.environ[variable] = name
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(variable, None)
-        else:
-            os.environ[variable] = old
-
-
 def _pulse_stream(kind: Literal["input", "output"], name: str, rate: int,
                   callback: Callable[..., None]) -> Any:
     """A started mono int16 stream in 10 ms blocks on the PulseAudio source/sink ``name``."""
-    from voice_imrs.audio.devices import import_sounddevice, resolve_device
+    from voice_imrs.audio.devices import choose_device, import_sounddevice, opening
 
     sd = import_sounddevice()
     open_stream = sd.InputStream if kind == "input" else sd.OutputStream
-    with pulse_target("PULSE_SOURCE" if kind == "input" else "PULSE_SINK", name):
-        stream = open_stream(device=resolve_device("pulse", kind), samplerate=rate,
+    choice = choose_device(f"pulse:{name}", kind)
+    with opening(choice, kind):
+        stream = open_stream(device=choice.index, samplerate=rate,
                              channels=1, dtype="int16", blocksize=rate // 100,
                              latency="low", callback=callback)
         stream.start()
@@ -158,15 +158,41 @@ class Injector:
         self._pending: list[PCM] = []
         self._lock = threading.Lock()
         self._noise = np.random.default_rng(7)
+        self._echo: list[np.ndarray] = []  # the room's echo of the speaker, to mix in
         self._stream = _pulse_stream("output", sink, rate, self._callback)
 
     def play(self, clip: PCM) -> None:
         with self._lock:
             self._pending.append(np.asarray(clip, np.int16))
 
+    def add_echo(self, samples: np.ndarray) -> None:
+        """Mix these (float) samples in as they come: the loudspeaker heard in the room."""
+        with self._lock:
+            self._echo.append(samples)
+            # A stream over PulseAudio stalls 0.5-2 s after it starts (see audio/output.py):
+            # what piles up meanwhile is dropped, so the room's delay stays what it is.
+            if sum(len(e) for e in self._echo) > ECHO_BACKLOG_S * ASR_RATE:
+                while sum(len(e) for e in self._echo) > ECHO_KEEP_S * ASR_RATE:
+                    self._echo.pop(0)
+
+    def _take_echo(self, frames: int) -> np.ndarray:
+        out = np.zeros(frames)
+        filled = 0
+        while self._echo and filled < frames:
+            head = self._echo[0]
+            n = min(frames - filled, len(head))
+            out[filled:filled + n] = head[:n]
+            filled += n
+            if n == len(head):
+                self._echo.pop(0)
+            else:
+                self._echo[0] = head[n:]
+        return out
+
     def _callback(self, outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
         out = self._noise.normal(0.0, ROOM_NOISE_RMS, frames)
         with self._lock:
+            out += self._take_echo(frames)
             filled = 0
             while self._pending and filled < frames:
                 clip = self._pending[0]
@@ -178,6 +204,43 @@ class Injector:
                 else:
                     self._pending[0] = clip[n:]
         outdata[:, 0] = np.clip(out, -32768, 32767).astype(np.int16)
+
+    def close(self) -> None:
+        self._stream.stop()
+        self._stream.close()
+
+
+class Room:
+    """The loudspeaker heard in a room: ``speaker.monitor`` through a simulated room
+    response into the injector (so into the session's microphone).
+    """
+
+    def __init__(self, injector: Injector, seed: int = 3) -> None:
+        from scipy.signal import butter, sosfilt_zi
+
+        rng = np.random.default_rng(seed)
+        length = int(ROOM_LENGTH_S * ASR_RATE)
+        response = rng.standard_normal(length) * 0.3 * np.exp(
+            -np.arange(length) / (ROOM_DECAY_S * ASR_RATE))
+        response[0] = 1.0
+        delay = int(ROOM_DELAY_S * ASR_RATE)
+        self.response = np.concatenate([np.zeros(delay), response]) * ROOM_LEVEL
+        self._sos = butter(6, 3500, fs=ASR_RATE, output="sos")
+        self._sos_state = sosfilt_zi(self._sos) * 0.0
+        self._history = np.zeros(len(self.response) - 1)
+        self.injector = injector
+        self._stream = _pulse_stream("input", "speaker.monitor", ASR_RATE, self._callback)
+
+    def _callback(self, indata: np.ndarray, _frames: int, _time: Any, _status: Any) -> None:
+        from scipy.signal import sosfilt
+
+        block = indata[:, 0].astype(np.float64)
+        # A streaming FIR: the history carries the room's tail across blocks.
+        joined = np.concatenate([self._history, block])
+        echoed = np.convolve(joined, self.response, mode="valid")
+        self._history = joined[-(len(self.response) - 1):]
+        filtered, self._sos_state = sosfilt(self._sos, echoed, zi=self._sos_state)
+        self.injector.add_echo(filtered)
 
     def close(self) -> None:
         self._stream.stop()
@@ -196,8 +259,32 @@ class MuteAfterAbort:
         self.aborted_at: float | None = None
 
     @property
+    def realtime(self) -> bool:
+        return self.sink.realtime
+
+    @property
+    def queued_s(self) -> float:
+        return self.sink.queued_s
+
+    def check_alive(self) -> None:
+        self.sink.check_alive()
+
+    @property
     def sample_rate(self) -> int:
         return self.sink.sample_rate
+
+    @property
+    def device_rate(self) -> int:
+        return int(getattr(self.sink, "device_rate", self.sink.sample_rate))
+
+    @property
+    def tap(self) -> object:
+        """The device's own tap: the echo canceller's reference is what it played."""
+        return getattr(self.sink, "tap", None)
+
+    @tap.setter
+    def tap(self, value: object) -> None:
+        self.sink.tap = value  # type: ignore[attr-defined]
 
     def write(self, block: PCM) -> None:
         self.sink.write(np.zeros_like(block) if self.aborted_at is not None else block)
@@ -232,9 +319,13 @@ def heard_word_end(clip: PCM, mic: PCM, times: np.ndarray) -> float | None:
 
     if len(mic) < len(clip):
         return None
-    scores = correlate(mic.astype(np.float64), clip.astype(np.float64), mode="valid",
-                       method="fft")
-    start = int(np.argmax(scores))
+    heard = mic.astype(np.float64)
+    scores = correlate(heard, clip.astype(np.float64), mode="valid", method="fft")
+    # Normalized by the microphone's energy under the clip: with loudspeakers the voice's
+    # echo is louder than the word, and raw correlation peaks on it.
+    energy = np.concatenate([[0.0], np.cumsum(heard * heard)])
+    local = energy[len(clip):] - energy[:len(energy) - len(clip)]
+    start = int(np.argmax(scores / np.sqrt(np.maximum(local, 1.0))))
     end = start + word_end(clip) - 1
     return float(times[min(end, len(times) - 1)])
 
@@ -261,6 +352,15 @@ class Rig:
     mic: Capture
     output: Capture
 
+    async def voice_sounding(self, since: float, timeout: float) -> None:
+        """Return once the output has sounded after ``since`` (or after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            played, times = self.output.since(since)
+            if last_sound(played, times) is not None:
+                return
+            await asyncio.sleep(0.05)
+
     def measure(self, clip_name: str, clip: PCM, started: float,
                 aborted_at: float | None) -> Trial:
         heard_audio, heard_times = self.mic.since(started)
@@ -278,12 +378,14 @@ class Rig:
 
 
 async def _our_trials(rig: Rig, clips: list[Path], recognizer: str,
-                      rng: random.Random, echo_gate: bool = True) -> Outcome:
+                      rng: random.Random, echo_gate: bool = True,
+                      loudspeaker: bool = False) -> Outcome:
     from voice_imrs.audio.input import SoundDeviceSource
     from voice_imrs.audio.wav import read_wav_at
     from voice_imrs.core.profile import Profile
     from voice_imrs.core.script import End, Say, Script
     from voice_imrs.session import parts
+    from voice_imrs.session.echo_gate import CancellingGate, default_echo_path
     from voice_imrs.session.live import MicrophoneBlocks
     from voice_imrs.session.runner import Observers, SessionRunner
 
@@ -294,6 +396,10 @@ async def _our_trials(rig: Rig, clips: list[Path], recognizer: str,
     listener = parts.make_listener(recognizer, None, profile)
     mic = MicrophoneBlocks(SoundDeviceSource(None), asyncio.get_running_loop())
     outcome = Outcome()
+    # One echo path for every trial, as one session keeps one: it has learned the room.
+    # With loudspeakers the canceller runs, whatever the sessions' default (off) is.
+    echo_path = None if not echo_gate else (CancellingGate() if loudspeaker
+                                            else default_echo_path())
     try:
         # A capture stream over PulseAudio stalls for up to ~1 s after it opens, then
         # delivers in a burst; a session is speaking its first prompt by then.
@@ -312,17 +418,25 @@ async def _our_trials(rig: Rig, clips: list[Path], recognizer: str,
 
             await asyncio.sleep(0.05)  # blocks handed over meanwhile reach the queue
             while not mic.queue.empty():  # the last trial's leftovers
-                mic.queue.get_nowait()
+                left = mic.queue.get_nowait()
+                if echo_path is not None and isinstance(left, np.ndarray):
+                    # The echo path hears every block, as in one long session: its
+                    # reference stays sample-locked to the microphone.
+                    echo_path.filter(left)
             listener.reset()
             sink = MuteAfterAbort(rig.sink)
             runner = SessionRunner(plan, parts.variables_for(profile), renderer=speech.renderer,  # type: ignore[arg-type]
                                    voice=parts.voice_for(profile), sink=sink,
                                    blocks=mic.__aiter__(), listener=listener,
                                    stop_words=tuple(profile.stop_words),
-                                   observers=Observers(events=[watch]), echo_gate=echo_gate)
+                                   observers=Observers(events=[watch]), echo_gate=echo_gate,
+                                   echo_path=echo_path)
             started = time.monotonic()
             session = asyncio.create_task(runner.run())
             await asyncio.wait_for(speaking.wait(), timeout=10.0)
+            # The stop is said over the voice: it must be sounding first (the neural voice
+            # takes a moment to render the prompt's first sentence).
+            await rig.voice_sounding(started, timeout=15.0)
             await asyncio.sleep(rng.uniform(1.0, 2.0))
             rig.injector.play(clip)
             with contextlib.suppress(asyncio.TimeoutError):
@@ -488,10 +602,12 @@ def _has_sink(server: str, name: str) -> bool:
 
 
 def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: int = 1,
-            clips: list[Path] | None = None, echo_gate: bool = True) -> dict[str, Any]:
+            clips: list[Path] | None = None, echo_gate: bool = True,
+            loudspeaker: bool = False) -> dict[str, Any]:
     """Run ``trials`` barge-ins of ours (and the peer's); return the summary.
 
     clips: the recordings of "stop" to inject (default: held-out speakers', in order).
+    loudspeaker: the microphone also hears the voice through a simulated room.
     """
     from voice_imrs.audio.output import SoundDeviceSink
     from voice_imrs.tts.espeak import EspeakSynthesizer
@@ -504,15 +620,18 @@ def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: i
         mic = Capture("mic", ASR_RATE)
         output = Capture("speaker.monitor", sink.sample_rate)
         rig = Rig(sink, injector, mic, output)
+        room = Room(injector) if loudspeaker else None
         try:
             ours = asyncio.run(_our_trials(rig, clips, recognizer, random.Random(seed),
-                                           echo_gate))
+                                           echo_gate, loudspeaker))
             theirs = _peer_trials(rig, clips, random.Random(seed), synth) if peer else None
         finally:
-            for stream in (output, mic, injector):
-                stream.close()
+            for stream in (room, output, mic, injector):
+                if stream is not None:
+                    stream.close()
             sink.close()
-    summary: dict[str, Any] = {"recognizer": recognizer, **ours.summary(),
+    summary: dict[str, Any] = {"recognizer": recognizer, "loudspeaker": loudspeaker,
+                               **ours.summary(),
                                "latencies_ms": [t.latency_ms for t in ours.trials],
                                "output_latency_ms": round(sink.output_latency * 1000, 1)}
     if theirs is not None:
@@ -527,6 +646,7 @@ def measure(trials: int, recognizer: str = "keyword", peer: bool = True, seed: i
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = measure(args.trials, args.recognizer, peer=not args.no_peer)
+    summary = measure(args.trials, args.recognizer, peer=not args.no_peer,
+                      loudspeaker=getattr(args, "loudspeaker", False))
     print(json.dumps(summary))
     return 0

@@ -13,14 +13,21 @@ real recordings and the default recognizer; the microphone is built sample by sa
 - **stops over a prompt**: the held-out recordings of "stop", heard with and without the
   gate, and when (from the end of the word).
 - **double talk**: the same stops said while the microphone also hears the prompt through
-  a room (loudspeakers, no echo canceller).
+  a room (loudspeakers). The prompt plays twice and the stop falls in the second: in a
+  session the canceller has heard the room since the first prompt.
+- **cpu**: milliseconds per 20 ms block, while both sides sound.
 
-The test suite (``tests/test_echo_gate.py``) runs the same cases on fewer clips.
+Each figure is measured for the gate alone and for the echo canceller followed by the gate
+(``CancellingGate``, what sessions use). ``--manifest CSV`` chooses the clips, as in
+``bench recognition``. The test suite (``tests/test_echo_gate.py``) runs the same cases on
+fewer clips.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import time
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -29,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from voice_imrs.ports import ASR_RATE, PCM
-from voice_imrs.session.echo_gate import EchoGate
+from voice_imrs.session.echo_gate import CancellingGate, EchoGate
 
 BLOCK = ASR_RATE // 50  # 20 ms, as a sound device delivers
 PROMPTS = ("Imagine the place where you feel safe, and notice the light, the sounds and the "
@@ -37,7 +44,11 @@ PROMPTS = ("Imagine the place where you feel safe, and notice the light, the sou
            "Remember that you can say stop at any time. If you want to stop, just say stop, "
            "and we will stop together.")
 CALM, SAYS_STOP = 0, 1
-MakeGate = Callable[[], EchoGate]
+#: A stop counts as heard when it is decided at most this long after the word's end.
+HEARD_WITHIN_S = 1.0
+MakeGate = Callable[[], "EchoGate | CancellingGate"]
+#: The paths compared: the gate alone, and the canceller with the gate behind it.
+PATHS: dict[str, MakeGate] = {"gate": EchoGate, "canceller_gate": CancellingGate}
 
 
 @cache
@@ -51,11 +62,14 @@ def prompt(index: int) -> tuple[PCM, int]:
     return np.concatenate([audio, np.zeros(synth.sample_rate, np.int16)]), synth.sample_rate
 
 
-def word_clips(stop: bool, held_out_only: bool) -> list[Path]:
-    """Dev recordings of single words (or short phrases): stops, or anything but a stop."""
+def word_clips(stop: bool, held_out_only: bool, manifest: str | Path | None = None
+               ) -> list[Path]:
+    """Recordings of single words (or short phrases) of ``manifest`` (default: the dev
+    set): stops, or anything but a stop.
+    """
     from voice_imrs.bench.recognition import DEFAULT_MANIFEST, load_clips
 
-    chosen = load_clips(DEFAULT_MANIFEST, "heldout" if held_out_only else "all")
+    chosen = load_clips(manifest or DEFAULT_MANIFEST, "heldout" if held_out_only else "all")
     return [clip.path for clip in chosen
             if clip.category not in ("sentence", "noise")
             and (clip.transcript == "stop") == stop
@@ -63,17 +77,24 @@ def word_clips(stop: bool, held_out_only: bool) -> list[Path]:
 
 
 def over_the_prompt(clip: Path, rng: np.random.Generator,
-                    room_echo: bool = False) -> tuple[PCM, PCM, int, int]:
+                    room_echo: bool = False, warm: bool = False) -> tuple[PCM, PCM, int, int]:
     """(output, microphone, first and last sample of the word): a user over a prompt.
 
     room_echo: the microphone also hears the prompt through a room (loudspeakers).
+    warm: the prompt plays twice and the word falls in the second: an echo canceller has
+      heard the room for one prompt first, as it has in a session after the first prompt.
     """
     from voice_imrs.audio.wav import read_wav_at
 
     output, rate = prompt(CALM)
+    lead = len(output) if warm else 0
+    if warm:
+        output = np.concatenate([output, output])
     word = read_wav_at(clip, ASR_RATE).astype(np.float64)
     mic = rng.normal(0.0, rng.uniform(1.0, 20.0), int(len(output) / rate * ASR_RATE))
-    at = int(rng.uniform(0.5, len(mic) / ASR_RATE - len(word) / ASR_RATE - 1.0) * ASR_RATE)
+    earliest = 0.5 + lead / rate
+    at = int(rng.uniform(earliest, len(mic) / ASR_RATE - len(word) / ASR_RATE - 1.0)
+             * ASR_RATE)
     mic[at:at + len(word)] += word
     if room_echo:
         mic += _echo(output, rate, rng, room=True)[:len(mic)]
@@ -115,7 +136,8 @@ def _case_rng(seed: int, case: int) -> np.random.Generator:
     return np.random.default_rng([seed, case])
 
 
-def run(output: PCM, rate: int, mic: PCM, gate: EchoGate | None) -> tuple[list[bool], list[int]]:
+def run(output: PCM, rate: int, mic: PCM, gate: EchoGate | CancellingGate | None
+        ) -> tuple[list[bool], list[int]]:
     """Play and hear block by block: (gated per block, blocks at which a stop was heard)."""
     from voice_imrs.core.intents import NOTHING
     from voice_imrs.core.profile import Profile
@@ -173,14 +195,17 @@ def word_figures(clips: Sequence[Path], make_gate: MakeGate = EchoGate,
 
 
 def stop_figures(clips: Sequence[Path], room_echo: bool, make_gate: MakeGate = EchoGate,
-                 seed: int = 11) -> dict[str, Any]:
+                 seed: int = 11, warm: bool = False) -> dict[str, Any]:
     """Stops heard with and without the gate, and when (ms after the end of the word)."""
     heard: dict[str, list[float]] = {"gate": [], "no_gate": []}
     for k, clip in enumerate(clips):
-        output, mic, first, last = over_the_prompt(clip, _case_rng(seed, k), room_echo)
+        output, mic, first, last = over_the_prompt(clip, _case_rng(seed, k), room_echo, warm)
         rate = prompt(CALM)[1]
         for name, gate in (("gate", make_gate()), ("no_gate", None)):
-            stops = [i for i in run(output, rate, mic, gate)[1] if (i + 1) * BLOCK > first]
+            # Heard means heard in time: a stop decided more than HEARD_WITHIN_S after
+            # the word is a false stop on the echo, not the client's.
+            stops = [i for i in run(output, rate, mic, gate)[1]
+                     if first < (i + 1) * BLOCK <= last + HEARD_WITHIN_S * ASR_RATE]
             if stops:
                 heard[name].append(((stops[0] + 1) * BLOCK - last) / ASR_RATE * 1000)
     figures: dict[str, Any] = {"stops": len(clips)}
@@ -192,24 +217,45 @@ def stop_figures(clips: Sequence[Path], room_echo: bool, make_gate: MakeGate = E
     return figures
 
 
-def measure(make_gate: MakeGate = EchoGate, out: Callable[[str], None] = print
-            ) -> dict[str, Any]:
-    """Every figure of the module doc; printed as it goes, returned as one summary."""
+def cpu_figures(make_gate: MakeGate, seed: int = 13) -> dict[str, Any]:
+    """Milliseconds of CPU per 20 ms block while both the prompt and a voice sound."""
+    clip = word_clips(stop=True, held_out_only=True)[0]
+    output, mic, _, _ = over_the_prompt(clip, _case_rng(seed, 0), room_echo=True, warm=True)
+    rate = prompt(CALM)[1]
+    gate, out_block = make_gate(), rate // 50
+    blocks = len(mic) // BLOCK
+    started = time.process_time()
+    for i in range(blocks):
+        gate.played(output[i * out_block:(i + 1) * out_block], rate)
+        gate.filter(mic[i * BLOCK:(i + 1) * BLOCK])
+    per_block = (time.process_time() - started) / blocks
+    return {"ms_per_block": round(per_block * 1000, 3),
+            "core_percent": round(per_block / (BLOCK / ASR_RATE) * 100, 2)}
+
+
+def measure(manifest: str | Path | None = None, out: Callable[[str], None] = print,
+            paths: dict[str, MakeGate] | None = None) -> dict[str, Any]:
+    """Every figure of the module doc for every path; printed as it goes, returned whole."""
     summary: dict[str, Any] = {}
-    parts = (("echo_line", lambda: echo_figures(False, 24, make_gate)),
-             ("echo_room", lambda: echo_figures(True, 24, make_gate)),
-             ("words_over_prompt",
-              lambda: word_figures(word_clips(stop=False, held_out_only=False)[::4], make_gate)),
-             ("stops_over_prompt",
-              lambda: stop_figures(word_clips(stop=True, held_out_only=True), False, make_gate)),
-             ("double_talk",
-              lambda: stop_figures(word_clips(stop=True, held_out_only=True), True, make_gate)))
-    for name, figures in parts:
-        summary[name] = figures()
-        out(f"{name}: {json.dumps(summary[name])}")
+    stops = word_clips(stop=True, held_out_only=True, manifest=manifest)
+    words = word_clips(stop=False, held_out_only=False, manifest=manifest)[::4]
+    for path, make_gate in (paths or PATHS).items():
+        parts: tuple[tuple[str, Callable[[], dict[str, Any]]], ...] = (
+            ("cpu", lambda: cpu_figures(make_gate)),  # noqa: B023 - called at once
+            ("echo_line", lambda: echo_figures(False, 24, make_gate)),  # noqa: B023
+            ("echo_room", lambda: echo_figures(True, 24, make_gate)),  # noqa: B023
+            ("words_over_prompt", lambda: word_figures(words, make_gate)),  # noqa: B023
+            ("stops_over_prompt", lambda: stop_figures(stops, False, make_gate)),  # noqa: B023
+            ("double_talk",
+             lambda: stop_figures(stops, True, make_gate, warm=True)))  # noqa: B023
+        summary[path] = {}
+        for name, figures in parts:
+            summary[path][name] = figures()
+            out(f"{path} {name}: {json.dumps(summary[path][name])}")
     return summary
 
 
-def run_bench() -> int:
-    print(json.dumps(measure(out=lambda line: print(line, flush=True))))
+def run_bench(args: argparse.Namespace | None = None) -> int:
+    manifest = getattr(args, "manifest", None)
+    print(json.dumps(measure(manifest, out=lambda line: print(line, flush=True))))
     return 0

@@ -1,4 +1,10 @@
-"""The peer a user would otherwise pick: the SpeechRecognition library over PocketSphinx.
+"""The peers a user would otherwise pick, each as its documentation shows.
+
+``FasterWhisperPeer``: faster-whisper's own ``transcribe()`` on each clip (the same tiny.en
+model file as ours, its default settings: beam 5, 30 s input, its own VAD off because the
+clips are short), the text then read by our intent rules.
+
+``SpeechRecognitionPeer``: the SpeechRecognition library over PocketSphinx.
 
 Used as its documentation shows, on the same clips as ours: ``recognize_sphinx`` with
 ``keyword_entries=[("stop", 1e-20)]`` to spot the stop word, and plain ``recognize_sphinx``
@@ -51,3 +57,24 @@ class SpeechRecognitionPeer:
     def hear(self, audio: PCM, free_text: bool = True) -> PeerResult:
         """Both readings of one clip (free text only when asked: it costs a decoder)."""
         return PeerResult(self.keywords(audio), self.text(audio) if free_text else "")
+
+
+class FasterWhisperPeer:
+    """faster-whisper ``WhisperModel.transcribe`` with the embedded tiny.en model, offline."""
+
+    def __init__(self) -> None:
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from faster_whisper import WhisperModel
+
+        from voice_imrs.asr.whisper_model import embedded_model_dir
+
+        self._model = WhisperModel(str(embedded_model_dir()), device="cpu",
+                                   compute_type="int8", cpu_threads=1, local_files_only=True)
+
+    def text(self, audio: PCM) -> str:
+        """The transcript of one clip, lower case ("" when nothing)."""
+        segments, _ = self._model.transcribe(audio.astype("float32") / 32768.0,
+                                             language="en")
+        return " ".join(s.text.strip() for s in segments).strip().lower()

@@ -6,7 +6,12 @@ in 20 ms blocks to an ``IntentListener`` around the chosen recognizer. Passes pe
   stop recall (clips whose transcript says "stop") and the false-stop rate (all others:
   other words, numbers, yes/no, sentences, noise), and speech detection;
 - a rating asked (clips of one digit zero..nine): the first answer and its confidence;
-- a yes/no question asked (clips of "yes" or "no"): the first answer.
+- a yes/no question asked (clips of "yes" or "no"): the first answer;
+- a rating or yes/no question asked (clips of any other word or sentence): is an answer
+  taken anyway? This gives ``oov_accepted``, where the right outcome is no answer;
+- a custom stop word (single-word clips other than "stop"): set to the clip's own word it
+  must fire, set to another word it must not (``custom_stop_recall`` / ``custom_false_stop``);
+- a six-way choice of single words, the clip's word among five others (``choice6_acc``).
 The peer (``bench.peer``) reads the same clips: keyword spotting for stop, free text read
 by the same intent interpreter for answers, any text at all for speech detection.
 
@@ -29,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from voice_imrs.bench.speakers import is_held_out
-from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Expectation, interpret
+from voice_imrs.core.intents import (
+    DEFAULT_STOP_WORDS,
+    NOTHING,
+    RATING,
+    YES_NO,
+    Expectation,
+    interpret,
+)
 from voice_imrs.errors import VoiceImrsError
 from voice_imrs.ports import ASR_RATE, PCM, Recognizer
 
@@ -130,11 +142,39 @@ class Outcome:
     speech: bool = False
 
 
-def listen_to(recognizer: Recognizer, audio: PCM, expect: Expectation) -> Outcome:
+#: A rating or a yes/no asked at once: an unknown word must give neither.
+ANSWER_ASKED = Expectation(frozenset({"rating", "yes", "no"}))
+#: Real single words that are not the default stop word, usable as custom stop words and
+#: choice options (Speech Commands and digit recordings have no "enough").
+CHOICE_WORDS = (*DIGITS, "yes", "no", "go", "on", "off", "up", "down", "left", "right")
+
+
+def choice_expectation(options: Iterable[str]) -> Expectation:
+    """A choice question whose options are single words, each its own value."""
+    return Expectation(frozenset({"choice"}), tuple((w, (w,)) for w in options))
+
+
+def six_options(clip: Clip) -> list[str]:
+    """The clip's word and five others, fixed per file (seeded by its name)."""
+    others = [w for w in CHOICE_WORDS if w != clip.transcript]
+    rng = np.random.default_rng(zlib.crc32(clip.path.name.encode()) + 1)
+    options = [clip.transcript, *rng.choice(others, 5, replace=False).tolist()]
+    rng.shuffle(options)
+    return options
+
+
+def other_word(clip: Clip) -> str:
+    """A custom stop word the clip does not say, fixed per file."""
+    others = [w for w in CHOICE_WORDS if w != clip.transcript]
+    return others[zlib.crc32(clip.path.name.encode()) % len(others)]
+
+
+def listen_to(recognizer: Recognizer, audio: PCM, expect: Expectation,
+              stop_words: tuple[str, ...] = DEFAULT_STOP_WORDS) -> Outcome:
     """Feed ``audio`` through an IntentListener; the intents heard, in order."""
     from voice_imrs.asr.listener import IntentListener
 
-    listener = IntentListener(recognizer, vad=True)
+    listener = IntentListener(recognizer, stop_words, vad=True)
     outcome = Outcome()
     heard = []
     for start in range(0, len(audio), BLOCK):
@@ -185,6 +225,14 @@ class Tally:
     noise_n: int = 0
     rating_low_conf: int = 0
     rating_wrong_sure: int = 0
+    oov_accepted: int = 0
+    oov_n: int = 0
+    custom_hits: int = 0
+    custom_n: int = 0
+    custom_false: int = 0
+    custom_neg_n: int = 0
+    choice_hits: int = 0
+    choice_n: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     confusion: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     false_stop_files: list[str] = field(default_factory=list)
@@ -201,8 +249,14 @@ class Tally:
             "yesno_acc": rate(self.yesno_hits, self.yesno_n),
             "speech_detect": rate(self.speech_hits, self.speech_n),
             "noise_false_speech": rate(self.noise_hits, self.noise_n),
+            "oov_accepted": rate(self.oov_accepted, self.oov_n),
+            "custom_stop_recall": rate(self.custom_hits, self.custom_n),
+            "custom_false_stop": rate(self.custom_false, self.custom_neg_n),
+            "choice6_acc": rate(self.choice_hits, self.choice_n),
             "n": {"stop": self.stop_n, "no_stop": self.negatives_n, "rating": self.rating_n,
-                  "yesno": self.yesno_n, "speech": self.speech_n, "noise": self.noise_n},
+                  "yesno": self.yesno_n, "speech": self.speech_n, "noise": self.noise_n,
+                  "oov": self.oov_n, "custom_stop": self.custom_n,
+                  "custom_no_stop": self.custom_neg_n, "choice6": self.choice_n},
         }
 
 
@@ -216,13 +270,19 @@ def _first_answer(kinds: list[str], values: list[Any], wanted: Iterable[str]) ->
     return "nothing"
 
 
-def score_ours(clips: list[Clip], make: Callable[[], Recognizer],
-               confirm_below: float | None, band: str = "full") -> Tally:
-    """Run every pass of every clip through fresh recognizers from ``make``."""
+Maker = Callable[[tuple[str, ...]], Recognizer]  # stop words -> a fresh recognizer
+
+
+def score_ours(clips: list[Clip], make: Maker,
+               confirm_below: float | None, band: str = "full", extra: bool = True) -> Tally:
+    """Run every pass of every clip through fresh recognizers from ``make``.
+
+    extra: also the unknown-word, custom-stop-word and six-way-choice passes.
+    """
     tally = Tally()
     for clip in clips:
         audio = padded(clip, band)
-        idle = listen_to(make(), audio, NOTHING)
+        idle = listen_to(make(DEFAULT_STOP_WORDS), audio, NOTHING)
         fired = "stop" in idle.kinds
         _count_stop_and_speech(tally, clip, fired, idle.speech)
         if fired and clip.has_stop and idle.t_stop is not None:
@@ -230,7 +290,7 @@ def score_ours(clips: list[Clip], make: Callable[[], Recognizer],
         truth = clip.transcript if clip.category == "single_word" else clip.category
         heard = "stop" if fired else (idle.kinds[0] if idle.kinds else "nothing")
         if (digit := clip.digit) is not None:
-            answer = listen_to(make(), audio, RATING)
+            answer = listen_to(make(DEFAULT_STOP_WORDS), audio, RATING)
             said = _first_answer(answer.kinds, answer.values, ("rating",))
             tally.rating_n += 1
             right = said == f"rating:{digit}"
@@ -241,26 +301,59 @@ def score_ours(clips: list[Clip], make: Callable[[], Recognizer],
                 tally.rating_wrong_sure += sure and not right
             heard = said
         elif (yn := clip.yes_no) is not None:
-            answer = listen_to(make(), audio, YES_NO)
+            answer = listen_to(make(DEFAULT_STOP_WORDS), audio, YES_NO)
             said = _first_answer(answer.kinds, answer.values, ("yes", "no"))
             tally.yesno_n += 1
             tally.yesno_hits += said == yn
             heard = said
+        elif extra and not clip.has_stop and clip.category != "noise":
+            answer = listen_to(make(DEFAULT_STOP_WORDS), audio, ANSWER_ASKED)
+            tally.oov_n += 1
+            tally.oov_accepted += any(k in ("rating", "yes", "no") for k in answer.kinds)
+        if extra and clip.category == "single_word" and clip.transcript in CHOICE_WORDS:
+            _score_custom_and_choice(tally, clip, audio, make)
         tally.confusion[truth][heard] += 1
     return tally
 
 
-def score_peer(clips: list[Clip], band: str = "full") -> Tally:
-    """The peer on the same padded clips."""
-    from voice_imrs.bench.peer import SpeechRecognitionPeer
+def _score_custom_and_choice(tally: Tally, clip: Clip, audio: PCM, make: Maker) -> None:
+    own = (clip.transcript,)
+    tally.custom_n += 1
+    tally.custom_hits += "stop" in listen_to(make(own), audio, NOTHING, own).kinds
+    other = (other_word(clip),)
+    tally.custom_neg_n += 1
+    tally.custom_false += "stop" in listen_to(make(other), audio, NOTHING, other).kinds
+    answer = listen_to(make(DEFAULT_STOP_WORDS), audio, choice_expectation(six_options(clip)))
+    tally.choice_n += 1
+    tally.choice_hits += _first_answer(answer.kinds, answer.values, ("choice",)) == "choice" \
+        and answer.values[answer.kinds.index("choice")] == clip.transcript
 
-    peer = SpeechRecognitionPeer()
+
+def score_peer(clips: list[Clip], band: str = "full", peer_name: str = "sphinx") -> Tally:
+    """A peer on the same padded clips: one transcript per clip, read by our text rules.
+
+    peer_name: "sphinx" (SpeechRecognition over PocketSphinx, with keyword spotting for
+    stop) or "whisper" (faster-whisper's own ``transcribe()`` on the same model file).
+    """
+    from voice_imrs.bench.peer import FasterWhisperPeer, SpeechRecognitionPeer
+
+    sphinx = SpeechRecognitionPeer() if peer_name == "sphinx" else None
+    whisper = FasterWhisperPeer() if peer_name == "whisper" else None
     tally = Tally()
     for clip in clips:
         audio = padded(clip, band)
-        spotted = peer.keywords(audio)
-        text = peer.text(audio)
-        fired = "stop" in spotted.split()
+        started = time.perf_counter()
+        if sphinx is not None:
+            spotted = sphinx.keywords(audio)
+            text = sphinx.text(audio)
+            fired = "stop" in spotted.split()
+        else:
+            assert whisper is not None
+            spotted, text = "", whisper.text(audio)
+            fired = _reads(text, NOTHING) == "stop"
+        # The peer hears a clip only once it has all of it: its decision comes this long
+        # after the clip's end, at best (a live peer also waits for its end of phrase).
+        tally.latencies_ms.append(1000 * (time.perf_counter() - started))
         _count_stop_and_speech(tally, clip, fired, bool(text or spotted))
         truth = clip.transcript if clip.category == "single_word" else clip.category
         heard = "stop" if fired else (text or "nothing")
@@ -275,8 +368,26 @@ def score_peer(clips: list[Clip], band: str = "full") -> Tally:
             tally.yesno_n += 1
             tally.yesno_hits += intent is not None and intent.kind == yn
             heard = intent.kind if intent else "nothing"
+        elif not clip.has_stop and clip.category != "noise":
+            tally.oov_n += 1
+            tally.oov_accepted += _reads(text, ANSWER_ASKED) in ("rating", "yes", "no")
+        if clip.category == "single_word" and clip.transcript in CHOICE_WORDS:
+            tally.custom_n += 1
+            tally.custom_hits += _reads(text, NOTHING, (clip.transcript,)) == "stop"
+            tally.custom_neg_n += 1
+            tally.custom_false += _reads(text, NOTHING, (other_word(clip),)) == "stop"
+            intent = interpret(text, choice_expectation(six_options(clip)))
+            tally.choice_n += 1
+            tally.choice_hits += intent is not None and intent.kind == "choice" and \
+                intent.value == clip.transcript
         tally.confusion[truth][heard] += 1
     return tally
+
+
+def _reads(text: str, expect: Expectation,
+           stop_words: tuple[str, ...] = DEFAULT_STOP_WORDS) -> str:
+    intent = interpret(text, expect, stop_words)
+    return intent.kind if intent is not None else "nothing"
 
 
 def _count_stop_and_speech(tally: Tally, clip: Clip, fired: bool, speech: bool) -> None:
@@ -298,23 +409,60 @@ def _count_stop_and_speech(tally: Tally, clip: Clip, fired: bool, speech: bool) 
         tally.speech_hits += speech
 
 
-def recognizer_factory(name: str) -> tuple[Callable[[], Recognizer], float | None]:
-    """A maker of fresh recognizers called ``name``, and its confirm-below confidence."""
+def recognizer_factory(name: str, stop_policy: str | None = None
+                       ) -> tuple[Maker, float | None]:
+    """A maker of fresh recognizers called ``name``, and its confirm-below confidence.
+
+    stop_policy: for "whisper", which lane's stop counts (``asr.two_lane.STOP_POLICIES``).
+    """
     from voice_imrs.asr.registry import RECOGNIZERS, make_recognizer
 
-    if name == "keyword" and name not in RECOGNIZERS:
-        from voice_imrs.asr.keyword_net import CONFIRM_BELOW, KeywordNetRecognizer
-
-        return KeywordNetRecognizer, CONFIRM_BELOW
-    if name == "keyword":
-        from voice_imrs.asr.keyword_net import CONFIRM_BELOW
-
-        return (lambda: make_recognizer(name)), CONFIRM_BELOW
     if name not in RECOGNIZERS:
         from voice_imrs.errors import UnknownChoiceError
 
-        raise UnknownChoiceError("recognizer", name, sorted({*RECOGNIZERS, "keyword"}))
-    return (lambda: make_recognizer(name)), None
+        raise UnknownChoiceError("recognizer", name, sorted(RECOGNIZERS))
+    if name == "whisper":
+        from voice_imrs.asr.two_lane import STOP_POLICY, TwoLaneRecognizer
+        from voice_imrs.core.safety import SafetyPolicy
+
+        # A rating below the engine's own confirm_below is confirmed before it is used.
+        policy = stop_policy or STOP_POLICY
+        return ((lambda stops: TwoLaneRecognizer(None, stops, stop_policy=policy)),
+                SafetyPolicy().confirm_below)
+    if name == "keyword":
+        from voice_imrs.asr.keyword_net import CONFIRM_BELOW
+
+        return (lambda stops: make_recognizer(name, stop_words=stops)), CONFIRM_BELOW
+    return (lambda stops: make_recognizer(name, stop_words=stops)), None
+
+
+def stop_policies(clips: list[Clip], band: str = "full") -> dict[str, dict[str, Any]]:
+    """Stop recall and false stops of the default recognizer per lane policy.
+
+    Each lane alone is run on every clip (nothing asked, default stop words); "either" is
+    their union, exact because a lane fires or not independently of the other until a
+    stop is acted on. This is how ``asr.two_lane.STOP_POLICY`` was chosen (on the
+    training split: the held-out speakers only report).
+    """
+    from voice_imrs.asr.two_lane import TwoLaneRecognizer
+
+    fired: dict[str, list[bool]] = {"fast": [], "answer": []}
+    for clip in clips:
+        audio = padded(clip, band)
+        for lane, results in fired.items():
+            outcome = listen_to(TwoLaneRecognizer(stop_policy=lane), audio, NOTHING)
+            results.append("stop" in outcome.kinds)
+    truth = [clip.has_stop for clip in clips]
+    positives, negatives = sum(truth), len(truth) - sum(truth)
+    figures: dict[str, dict[str, Any]] = {}
+    for policy in ("fast", "answer", "either"):
+        heard = ([f or a for f, a in zip(fired["fast"], fired["answer"], strict=True)]
+                 if policy == "either" else fired[policy])
+        hits = sum(h and t for h, t in zip(heard, truth, strict=True))
+        false = sum(h and not t for h, t in zip(heard, truth, strict=True))
+        figures[policy] = {"stop_recall": round(hits / positives, 4) if positives else None,
+                           "false_stop": round(false / negatives, 4) if negatives else None}
+    return figures
 
 
 def confusion_lines(tally: Tally) -> list[str]:
@@ -326,15 +474,19 @@ def confusion_lines(tally: Tally) -> list[str]:
     return lines
 
 
-def run(manifest: str | Path = DEFAULT_MANIFEST, recognizer: str = "keyword",
-        split: str = "heldout", peer: bool = True, out: Callable[[str], None] = print,
-        band: str = "full") -> dict[str, Any]:
+PEERS = ("whisper", "sphinx")
+
+
+def run(manifest: str | Path = DEFAULT_MANIFEST, recognizer: str = "whisper",
+        split: str = "heldout", peer: bool | Iterable[str] = True,
+        out: Callable[[str], None] = print, band: str = "full",
+        stop_policy: str | None = None) -> dict[str, Any]:
     """Measure, print human-readable lines, and return the summary (printed last as JSON)."""
     clips = load_clips(manifest, split)
     if not clips:
         raise VoiceImrsError(f"No clips to measure in {str(manifest)!r} (split {split}).",
                              hint="Use --split all for a manifest of other speakers.")
-    make, confirm_below = recognizer_factory(recognizer)
+    make, confirm_below = recognizer_factory(recognizer, stop_policy)
     out(f"recognition benchmark: {len(clips)} clips from {manifest} (split {split}, "
         f"band {band})")
     started = time.perf_counter()
@@ -342,6 +494,8 @@ def run(manifest: str | Path = DEFAULT_MANIFEST, recognizer: str = "keyword",
     out(f"{recognizer}: {time.perf_counter() - started:.1f} s")
     summary: dict[str, Any] = {"recognizer": recognizer, "split": split, "band": band,
                                **ours.rates()}
+    if stop_policy:
+        summary["stop_policy"] = stop_policy
     if ours.latencies_ms:
         summary["stop_decided_after_word_end_ms_p50"] = round(
             float(np.median(ours.latencies_ms)))
@@ -349,12 +503,21 @@ def run(manifest: str | Path = DEFAULT_MANIFEST, recognizer: str = "keyword",
         summary["rating_confirmed_share"] = round(ours.rating_low_conf / ours.rating_n, 4)
         summary["rating_wrong_unconfirmed"] = round(ours.rating_wrong_sure / ours.rating_n, 4)
     _print_tally(recognizer, ours, out)
-    if peer:
+    if recognizer == "whisper":
+        summary["stop_by_policy"] = stop_policies(clips, band)
+        out(f"[{recognizer}] stop by lane policy: {json.dumps(summary['stop_by_policy'])}")
+    peers = list(PEERS if peer is True else () if peer is False else peer)
+    for name in peers:
         started = time.perf_counter()
-        theirs = score_peer(clips, band)
-        out(f"peer (SpeechRecognition recognize_sphinx): {time.perf_counter() - started:.1f} s")
-        _print_tally("peer", theirs, out)
-        summary["peer"] = theirs.rates()
+        theirs = score_peer(clips, band, name)
+        label = {"sphinx": "SpeechRecognition recognize_sphinx",
+                 "whisper": "faster-whisper transcribe()"}[name]
+        out(f"peer {name} ({label}): {time.perf_counter() - started:.1f} s")
+        _print_tally(f"peer {name}", theirs, out)
+        # "peer" stays the SpeechRecognition one, as before, for tools reading the JSON.
+        key = "peer" if name == "sphinx" else "peer_whisper"
+        summary[key] = {**theirs.rates(), "decided_after_clip_end_ms_p50": round(
+            float(np.median(theirs.latencies_ms))) if theirs.latencies_ms else None}
     out(json.dumps(summary))
     return summary
 
@@ -372,6 +535,10 @@ def _print_tally(name: str, tally: Tally, out: Callable[[str], None]) -> None:
         f"yes/no {pct(r['yesno_acc'])} of {n['yesno']}, "
         f"speech detected {pct(r['speech_detect'])} of {n['speech']}, "
         f"noise called speech {pct(r['noise_false_speech'])} of {n['noise']}")
+    out(f"[{name}] unknown words taken as an answer {pct(r['oov_accepted'])} of {n['oov']}, "
+        f"custom stop word {pct(r['custom_stop_recall'])} of {n['custom_stop']} "
+        f"(false {pct(r['custom_false_stop'])} of {n['custom_no_stop']}), "
+        f"six-way choice {pct(r['choice6_acc'])} of {n['choice6']}")
     if tally.missed_stop_files:
         out(f"[{name}] missed stops: {', '.join(tally.missed_stop_files[:12])}")
     if tally.false_stop_files:

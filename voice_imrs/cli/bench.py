@@ -1,4 +1,4 @@
-"""``voice-imrs bench recognition|resources|barge-in|startup|echo-gate``: JSON summary last.
+"""``voice-imrs bench recognition|resources|barge-in|startup|echo-gate|voice``: JSON last.
 
 The benchmark modules (``voice_imrs.bench``) are imported inside the handlers, so that
 ``voice-imrs --help`` does not load numpy models, PocketSphinx or SpeechRecognition.
@@ -7,6 +7,8 @@ The benchmark modules (``voice_imrs.bench``) are imported inside the handlers, s
 from __future__ import annotations
 
 import argparse
+
+from voice_imrs.cli.values import number_in, whole_in
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -18,14 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "recognition", help="per-intent rates on real recordings, next to the peer")
     recognition.add_argument("--manifest", help="manifest.csv of the clips (default: the dev "
                              "recordings in tests/data/speech/dev)")
-    recognition.add_argument("--recognizer", default="keyword",
-                             help="recognizer to measure (default keyword)")
+    from voice_imrs.asr.registry import DEFAULT_RECOGNIZER
+
+    recognition.add_argument("--recognizer", default=DEFAULT_RECOGNIZER,
+                             help=f"recognizer to measure (default {DEFAULT_RECOGNIZER})")
+    recognition.add_argument("--stop-policy", choices=("either", "fast", "answer"),
+                             help="whisper only: which lane's stop counts (default: the "
+                                  "recognizer's own)")
+    recognition.add_argument("--peer", action="append", choices=("whisper", "sphinx"),
+                             help="measure only this peer (repeatable; default both)")
     recognition.add_argument("--split", default="heldout",
                              choices=("heldout", "all", "training"),
                              help="held-out speakers only (default), every clip, or the "
                                   "training speakers (for tuning)")
     recognition.add_argument("--no-peer", action="store_true",
-                             help="skip the SpeechRecognition peer")
+                             help="skip the peers")
     recognition.add_argument("--band", default="full", choices=("full", "narrow"),
                              help="full: the recordings as they are; narrow: through an 8 kHz "
                                   "channel, as a Bluetooth headset microphone hears")
@@ -36,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     resources.add_argument("--recognizer", action="append", metavar="NAME",
                            help="measure only this one (repeatable; default: pocketsphinx, "
                                 "keyword, vosk)")
-    resources.add_argument("--seconds", type=float, default=30.0,
+    resources.add_argument("--seconds", type=number_in(1, 3600, "seconds"), default=30.0,
                            help="seconds of real-time audio per recognizer (default 30)")
     resources.set_defaults(handler=resources_command)
 
@@ -45,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     _trials_and_recognizer(barge_in, trials=50)
     barge_in.add_argument("--no-peer", action="store_true",
                           help="skip the SpeechRecognition peer")
+    barge_in.add_argument("--loudspeaker", action="store_true",
+                          help="the microphone also hears the voice through a simulated room "
+                               "(double talk, as with laptop speakers)")
     barge_in.set_defaults(handler=barge_in_command)
 
     startup = sub.add_parser("startup", help="how soon `voice-imrs run` speaks, and its "
@@ -52,15 +64,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     _trials_and_recognizer(startup, trials=5)
     startup.set_defaults(handler=startup_command)
     echo_gate = sub.add_parser("echo-gate", help="the echo gate offline: echoes muted, words "
-                               "said over a prompt passed (real TTS and recordings)")
+                               "said over a prompt passed, double talk heard, with and "
+                               "without the echo canceller (real TTS and recordings)")
+    echo_gate.add_argument("--manifest", help="manifest.csv of the clips (default: the dev "
+                           "recordings in tests/data/speech/dev)")
     echo_gate.set_defaults(handler=echo_gate_command)
+    voice = sub.add_parser("voice", help="every built-in prompt synthesized and transcribed "
+                           "by Whisper: word error rate per prompt, key words, speech rate")
+    voice.add_argument("--tts", default="auto", help="synthesizer to measure (default auto)")
+    voice.add_argument("--voice", default="", help="voice of that synthesizer")
+    voice.add_argument("--rate", type=int, default=125, metavar="WPM",
+                       help="speaking rate in words a minute (default 125)")
+    voice.add_argument("--script", action="append", metavar="NAME",
+                       help="only this built-in script's prompts (repeatable)")
+    voice.add_argument("--limit", type=int, default=0, metavar="N",
+                       help="only the first N prompts (0: all)")
+    voice.add_argument("--threshold", type=float, default=0.15, metavar="WER",
+                       help="prompts above this word error rate are marked FIX (default 0.15)")
+    voice.add_argument("--key-word", action="append", metavar="WORD",
+                       help="check only this key word (repeatable; default: distress, "
+                            "distressed, grounding, rescripting, zero to ten)")
+    voice.set_defaults(handler=voice_command)
     bench.set_defaults(handler=lambda args: bench.print_help() or 2)
 
 
 def _trials_and_recognizer(parser: argparse.ArgumentParser, trials: int) -> None:
     from voice_imrs.asr.registry import DEFAULT_RECOGNIZER
 
-    parser.add_argument("--trials", type=int, default=trials,
+    parser.add_argument("--trials", type=whole_in(1, 10000), default=trials,
                         help=f"how many times to measure (default {trials})")
     parser.add_argument("--recognizer", default=DEFAULT_RECOGNIZER,
                         help=f"recognizer to measure (default {DEFAULT_RECOGNIZER})")
@@ -77,8 +108,9 @@ def _check_trials(args: argparse.Namespace) -> None:
 def recognition_command(args: argparse.Namespace) -> int:
     from voice_imrs.bench import recognition
 
+    peers = False if args.no_peer else (args.peer or True)
     recognition.run(args.manifest or recognition.DEFAULT_MANIFEST, args.recognizer, args.split,
-                    peer=not args.no_peer, band=args.band)
+                    peer=peers, band=args.band, stop_policy=args.stop_policy)
     return 0
 
 
@@ -112,4 +144,14 @@ def startup_command(args: argparse.Namespace) -> int:
 def echo_gate_command(args: argparse.Namespace) -> int:
     from voice_imrs.bench import echo_gate
 
-    return echo_gate.run_bench()
+    return echo_gate.run_bench(args)
+
+
+def voice_command(args: argparse.Namespace) -> int:
+    from voice_imrs.bench import voice
+    from voice_imrs.errors import VoiceImrsError
+
+    if args.limit < 0 or not 0 < args.rate <= 400:
+        raise VoiceImrsError("--limit must be 0 or more and --rate between 1 and 400.",
+                             hint="For example: --limit 10 --rate 125")
+    return voice.run(args)

@@ -2,7 +2,9 @@
 
 Other tools call this command, so its output is stable: one object per intent,
 ``{"file", "intent", "value", "t", "text"}``, and ``{"file", "intent": null}`` for a file
-in which nothing was heard.
+in which nothing was heard. An utterance the recognizer rejected as none of the allowed
+answers prints ``{"file", "intent": null, "text", "rejected": true}`` when nothing else
+was heard in that file (live: at once, as it happens).
 """
 
 from __future__ import annotations
@@ -22,14 +24,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     listen = subparsers.add_parser("listen", help="print the intents heard (JSON lines)")
     listen.add_argument("--recognizer", default=DEFAULT_RECOGNIZER,
                         help=f"one of {', '.join(RECOGNIZERS)} (default {DEFAULT_RECOGNIZER})")
-    listen.add_argument("--model", help="Vosk model directory (default: first one in models/)")
-    listen.add_argument("--expect", default="any", choices=EXPECTATIONS,
-                        help="which answers count besides stop and commands (default any)")
+    listen.add_argument("--model", help="model directory: faster-whisper for whisper, Vosk "
+                        "for vosk (default: models/, else the built-in one)")
+    listen.add_argument("--expect", choices=EXPECTATIONS,
+                        help="which answers count besides stop and commands (default any; "
+                             "with --choice, none besides the options)")
     listen.add_argument("--file", action="extend", nargs="+", default=[], metavar="WAV",
                         help="WAV file(s) to listen to instead of the microphone")
     listen.add_argument("--device", help="input device: index, name, default or pulse:SOURCE")
-    listen.add_argument("--stop-word", action="append", default=[], metavar="W",
-                        help="another phrase that means stop (repeatable)")
+    listen.add_argument("--stop-word", action="append", default=[], metavar="PHRASE",
+                        help="a phrase that means stop (repeatable; replaces the default "
+                             "stop words for this run)")
+    listen.add_argument("--choice", action="append", default=[], metavar="PHRASE",
+                        help="an option of a choice question (repeatable; implies one; "
+                             "printed as {\"intent\": \"choice\", \"value\": PHRASE})")
     listen.add_argument("--speech", action="store_true",
                         help="also print the 'speech' intent at each speech onset")
     listen.add_argument("--realtime", action="store_true",
@@ -47,11 +55,18 @@ def listen_command(args: argparse.Namespace) -> int:
     from voice_imrs.asr.listener import IntentListener
     from voice_imrs.asr.registry import make_recognizer
     from voice_imrs.audio.input import WavFileSource
-    from voice_imrs.core.intents import DEFAULT_STOP_WORDS, Expectation
+    from voice_imrs.core.intents import DEFAULT_STOP_WORDS, Expectation, normalize
     from voice_imrs.errors import VoiceImrsError
 
-    stop_words = DEFAULT_STOP_WORDS + tuple(args.stop_word)
-    expect = Expectation.named(args.expect)
+    stop_words = tuple(args.stop_word) or DEFAULT_STOP_WORDS
+    expect = Expectation.named(args.expect or ("none" if args.choice else "any"))
+    if args.choice:
+        expect = Expectation(expect.kinds | {"choice"},
+                             tuple((phrase, (phrase,)) for phrase in args.choice))
+    bad = [p for p in (*args.stop_word, *args.choice) if not normalize(p)]
+    if bad:
+        raise VoiceImrsError(f"The phrase {bad[0]!r} has no words to listen for.",
+                             hint="Give --stop-word and --choice phrases in letters.")
     if args.recognizer == "keyboard" and args.file:
         raise VoiceImrsError("The keyboard recognizer reads typed lines, not --file audio.",
                              hint="Drop --file, or choose --recognizer pocketsphinx.")
@@ -67,18 +82,36 @@ def listen_command(args: argparse.Namespace) -> int:
     for path, source in zip(args.file, sources, strict=True):
         listener = fresh_listener()
         printed = False
+        rejected: list[Any] = []
         while (block := source.read()) is not None:
-            printed |= _emit(path, listener.feed(block, expect), args.speech)
-        printed |= _emit(path, listener.finish(expect), args.speech)
-        if not printed:
+            printed |= _emit(path, listener.feed(block, expect), args.speech, rejected)
+        printed |= _emit(path, listener.finish(expect), args.speech, rejected)
+        if not printed and rejected:
+            print(_rejected(path, rejected[0]), flush=True)
+        elif not printed:
             print(json.dumps({"file": path, "intent": None}), flush=True)
     return 0
 
 
-def _emit(file: str | None, heard: list[Any], speech: bool) -> bool:
+def _rejected(file: str | None, heard: Any) -> str:
+    return json.dumps({"file": file, "intent": None, "text": heard.intent.text,
+                       "rejected": True})
+
+
+def _emit(file: str | None, heard: list[Any], speech: bool,
+          rejected: list[Any] | None = None) -> bool:
+    """Print what counts; "unknown" (a rejected utterance) goes to ``rejected`` instead,
+    or is printed as rejected at once when no such list is kept (live listening).
+    """
     printed = False
     for item in heard:
         if item.intent.kind == "speech" and not speech:
+            continue
+        if item.intent.kind == "unknown":
+            if rejected is None:
+                print(_rejected(file, item), flush=True)
+            else:
+                rejected.append(item)
             continue
         print(_record(file, item), flush=True)
         printed = True

@@ -37,10 +37,34 @@ def list_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_download(name: str, url: str | None, sha256: str | None) -> None:
+    """The name becomes a folder, the URL is fetched: both checked before anything is."""
+    import re
+    import sys
+    from urllib.parse import urlsplit
+
+    from voice_imrs.errors import ValueRangeError
+    from voice_imrs.session.preflight import check_safe_name
+
+    check_safe_name("model name", name)
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueRangeError(f"The model URL {url!r} is not an http or https address.",
+                                  hint="Give the https:// address of the model's .zip file.")
+        if sha256 is None:
+            print(f"voice-imrs: no --sha256 given: the download of {name} cannot be "
+                  "verified. Give the archive's SHA-256 when you know it.", file=sys.stderr)
+    if sha256 is not None and not re.fullmatch(r"[0-9A-Fa-f]{64}", sha256):
+        raise ValueRangeError(f"--sha256 {sha256!r} is not a SHA-256 (64 hex digits).",
+                              hint="Copy it from the model's download page.")
+
+
 def download_command(args: argparse.Namespace) -> int:
     from voice_imrs.asr.model_download import download_model
     from voice_imrs.asr.registry import default_models_dir
 
+    check_download(args.name, args.url, args.sha256)
     dest = Path(args.dest) if args.dest else default_models_dir()
     target = download_model(args.name, dest, url=args.url, sha256=args.sha256)
     print(f"Installed {args.name} in {target}")

@@ -29,6 +29,10 @@ SETUP_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("eyes", "Eyes closed or open during exercises (closed or open)"),
     ("stop_words", "Words that stop a session at once, separated by commas"),
     ("rate_wpm", "Speaking rate in words per minute (90 to 220)"),
+    # Last, so earlier answers keep their order for anyone who pipes them in.
+    ("crisis_number", "A crisis line or emergency number where you live, said with the "
+                      "crisis resources if you are ever in danger. Leave empty for none"),
+    ("pace", "Length of the pauses: 1 as written, up to 2 for longer, down to 0.5 for shorter"),
 )
 _ATTEMPTS = 3
 
@@ -98,9 +102,24 @@ def set_profile(args: argparse.Namespace) -> int:
 
     path = profile_path(getattr(args, "profile", None))
     profile = with_value(load_profile(path), args.key, args.value, str(path))
+    _check_name(args.key, str(getattr(profile, args.key)))
     save_profile(profile, path)
     print(f"{args.key}: {_shown(getattr(profile, args.key))}")
     return 0
+
+
+def _check_name(key: str, value: str) -> None:
+    """Names that are looked up as files or voices are checked when they are set."""
+    from voice_imrs.session import preflight
+
+    if not value:
+        return  # "" turns the recorded voice or background off; the default voice
+    if key == "recorded_voice":
+        preflight.check_recorded_voice(value)
+    elif key == "background":
+        preflight.check_background(value)
+    elif key == "voice":
+        preflight.check_voice("auto", value)
 
 
 def _ask(question: str, current: str, stdin: TextIO, stdout: TextIO) -> str | None:
@@ -150,7 +169,9 @@ def run_setup(args: argparse.Namespace) -> int:
         with contextlib.ExitStack() as stack:
             observers = []
             if args.log:
-                stream = stack.enter_context(args.log.open("a", encoding="utf-8"))
+                from voice_imrs.private_files import open_private
+
+                stream = stack.enter_context(open_private(args.log, "a"))
                 observers.append(JsonLinesLog(stream))
             profile, reason = setup_by_voice(before, live_options(args), observers)
         if reason not in ("completed", "stopped"):

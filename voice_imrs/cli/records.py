@@ -21,8 +21,10 @@ def _days(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("the number of days must be more than 0")
+    # inf would overflow the date arithmetic; a century covers any record.
+    if not 0 < value <= 36500:
+        raise argparse.ArgumentTypeError("the number of days must be more than 0 and at "
+                                         "most 36500")
     return value
 
 
@@ -32,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     history.add_argument("--days", type=_days, default=None, metavar="N",
                          help="only sessions of the last N days")
     history.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _per_client(history)
     history.set_defaults(handler=run_history)
 
     report = subparsers.add_parser(
@@ -44,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                        help="sessions of the last N days (default 30)")
     report.add_argument("--out", type=Path, default=Path("report.html"), metavar="FILE",
                         help="where to write the page (default report.html)")
+    _per_client(report)
     report.set_defaults(handler=run_report)
 
     summary = subparsers.add_parser("summary", help="say in words how a session went")
@@ -57,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="write to FILE (default: standard output)")
+    _per_client(export)
     export.set_defaults(handler=run_export)
 
     forget = subparsers.add_parser("forget", help="delete recorded sessions")
@@ -72,13 +77,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     add_live_options(forget)
     forget.set_defaults(handler=run_forget)
 
+    recover = subparsers.add_parser(
+        "recover", help="copy what can be read from a damaged record back into the record",
+        description="A damaged records database is set aside as "
+                    "records.sqlite3.damaged-DATE (never deleted). This copies every session "
+                    "and event that can still be read from FILE into the current record.")
+    recover.add_argument("file", type=Path, metavar="FILE", help="the set-aside database")
+    recover.set_defaults(handler=run_recover)
+
+
+def _tell_skipped(store: object) -> None:
+    """One line per stored row that could not be read: reported, never fatal."""
+    for sentence in getattr(store, "skipped", ()):
+        print(f"voice-imrs: {sentence}", file=sys.stderr)
+
+
+def _per_client(parser: argparse.ArgumentParser) -> None:
+    from voice_imrs.cli.console import add_client_code
+
+    add_client_code(parser, reading=True)
+
 
 def run_history(args: argparse.Namespace) -> int:
     from voice_imrs.records.history import history_records, history_table
     from voice_imrs.records.store import RecordStore
 
-    with RecordStore.open() as store:
+    with RecordStore.open(client=args.client_code) as store:
         sessions = store.sessions(days=args.days)
+        _tell_skipped(store)
     if args.json:
         print(json.dumps(history_records(sessions), indent=1))
     else:
@@ -90,9 +116,10 @@ def run_report(args: argparse.Namespace) -> int:
     from voice_imrs.records.report import write_report
     from voice_imrs.records.store import RecordStore
 
-    with RecordStore.open() as store:
+    with RecordStore.open(client=args.client_code) as store:
         out = write_report(store, args.out, session_id=args.session, last=args.last,
                            days=args.days)
+        _tell_skipped(store)
     print(f"Report written to {out}.")
     return 0
 
@@ -103,6 +130,7 @@ def run_summary(args: argparse.Namespace) -> int:
 
     with RecordStore.open() as store:
         text = summary_of(store, args.session)
+        _tell_skipped(store)
     print(text)
     if args.say:
         _speak(text)
@@ -126,8 +154,9 @@ def run_export(args: argparse.Namespace) -> int:
     from voice_imrs.records.report import write_private_text
     from voice_imrs.records.store import RecordStore
 
-    with RecordStore.open() as store:
+    with RecordStore.open(client=args.client_code) as store:
         text = export_text(store, args.format)
+        _tell_skipped(store)
     if args.out is None:
         sys.stdout.write(text)
     else:
@@ -173,26 +202,32 @@ class _Confirmation:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    from voice_imrs.profile_store import profile_path
-    from voice_imrs.records.export import forget_all
+    from voice_imrs.profile_store import config_dir, profile_path
+    from voice_imrs.records.forget import check_profile_path, forget_all
     from voice_imrs.records.store import RecordStore, data_dir
 
-    confirmation = _Confirmation(args)
     if args.all:
-        folder, profile_file = data_dir(), profile_path(args.profile)
+        folder, config, profile_file = data_dir(), config_dir(), profile_path(args.profile)
+        # Refused before anything is asked or deleted: a path outside our folders.
+        check_profile_path(profile_file, folder, config)
+        confirmation = _Confirmation(args)
         print(f"Data folder: {folder}\nProfile: {profile_file}")
         if not confirmation.given("This deletes every session you recorded, your profile "
                                   "and every data file, and cannot be undone.",
                                   "delete everything"):
             confirmation.tell("Nothing was deleted.")
             return 1
-        deleted = forget_all(folder, extra_paths=[profile_file])
-        if deleted:
-            items = f"{len(deleted)} item{'s' if len(deleted) != 1 else ''}"
+        result = forget_all(folder, config, profile_file)
+        for entry in result.left:
+            print(f"Left in place (not written by voice-imrs): {entry}")
+        if result.deleted:
+            count = len(result.deleted)
+            items = f"{count} item{'s' if count != 1 else ''}"
             confirmation.tell("Everything recorded is gone.", f"({items} deleted.)")
         else:
             confirmation.tell("There was nothing to delete.")
         return 0
+    confirmation = _Confirmation(args)
     with RecordStore.open() as store:
         one = store.session(args.session)
         if not confirmation.given(f"This deletes session {one.id}, {one.script}, of "
@@ -201,4 +236,31 @@ def run_forget(args: argparse.Namespace) -> int:
             return 1
         store.delete_session(one.id)
     confirmation.tell(f"Session {one.id} deleted.")
+    return 0
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from voice_imrs.file_limits import check_regular
+    from voice_imrs.records.store import RecordStore, database_path
+
+    try:
+        check_regular(args.file, "records database", 1 << 40)
+    except FileNotFoundError:
+        from voice_imrs.errors import RecordError
+
+        raise RecordError(f"{args.file} does not exist.",
+                          hint="Set-aside files are named records.sqlite3.damaged-DATE, in "
+                               "the data folder.") from None
+    with RecordStore.open() as store:
+        if args.file.resolve() == database_path(store.folder).resolve():
+            from voice_imrs.errors import RecordError
+
+            raise RecordError(f"{args.file} is the current record.",
+                              hint="Give the set-aside file (records.sqlite3.damaged-DATE).")
+        found = store.recover_from(args.file)
+    print(f"Recovered {found.sessions} session{'s' if found.sessions != 1 else ''} and "
+          f"{found.events} event{'s' if found.events != 1 else ''} from {args.file}.")
+    for sentence in found.skipped:
+        print(f"Could not be read: {sentence}")
+    print(f"{args.file} is kept; delete it yourself once you no longer need it.")
     return 0

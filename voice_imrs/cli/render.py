@@ -14,6 +14,12 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from voice_imrs.cli.plain import add_plain_option
+from voice_imrs.cli.values import number_in, rate_wpm, volume
+
+#: The longest recording of one prompt or message.
+take_seconds = number_in(1.0, 600.0, "seconds")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     """Add ``render``, ``record-prompts`` and ``record-message``."""
@@ -28,11 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     render.add_argument("--profile", type=Path, help="profile file (default: your profile)")
     render.add_argument("--background", metavar="NAME",
                         help="background bed under the voice: rain, pink_noise, brown_noise")
-    render.add_argument("--background-volume", type=float, default=0.25, metavar="V",
+    render.add_argument("--background-volume", type=volume, default=0.25, metavar="V",
                         help="background volume 0-1 (default 0.25)")
     render.add_argument("--voice", help="synthesizer voice (see `voice-imrs voices`)")
-    render.add_argument("--rate", type=int, metavar="WPM", help="words per minute")
-    render.add_argument("--tts", default="auto", help="synthesizer: auto, espeak, pyttsx3")
+    render.add_argument("--rate", type=rate_wpm, metavar="WPM",
+                        help="words per minute (90 to 220)")
+    render.add_argument("--tts", default="auto", help="synthesizer: auto, piper, espeak, pyttsx3")
     render.add_argument("--voice-name", metavar="RECORDED",
                         help="use this recorded voice's takes where they exist "
                              "(see `voice-imrs record-prompts`)")
@@ -43,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                              "record-message`) at the micro-imagery message step")
     render.add_argument("--no-chapters", action="store_true",
                         help="do not write chapters into MP3/OGG metadata")
+    add_plain_option(render)
     render.set_defaults(handler=run_render)
 
     record = subparsers.add_parser(
@@ -57,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                         help="folder of recorded voices (default audio_assets/voices)")
     record.add_argument("--device", metavar="DEV",
                         help="microphone: index, name, default, or pulse:SOURCE")
-    record.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
+    record.add_argument("--max-seconds", type=take_seconds, default=60.0, metavar="S",
                         help="longest take (default 60)")
     record.add_argument("--all", action="store_true",
                         help="also record prompts that already have an up-to-date take")
@@ -69,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
                     "plays it. Kept in your data folder.")
     message.add_argument("--device", metavar="DEV",
                          help="microphone: index, name, default, or pulse:SOURCE")
-    message.add_argument("--max-seconds", type=float, default=20.0, metavar="S",
+    message.add_argument("--max-seconds", type=take_seconds, default=20.0, metavar="S",
                          help="longest message (default 20)")
     message.add_argument("--profile", type=Path, help="profile file (default: your profile)")
     message.set_defaults(handler=run_record_message)
@@ -79,26 +87,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 class ProgressBar:
-    """A one-line progress bar on standard error (redrawn in place on a terminal)."""
+    """Rendering progress on standard error: a bar redrawn in place on a terminal, and in
+    plain output (``voice_imrs.cli.plain``) one sentence per tenth, with no bar characters.
+    """
 
     def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        from voice_imrs.cli.plain import plain_output
+
         self.label, self.width = label, width
         self.stream = stream or sys.stderr
         self._shown = -1
-        self._terminal = self.stream.isatty()
+        self._plain = plain_output(self.stream)
 
     def __call__(self, done: int, total: int) -> None:
         share = done / total if total else 1.0
         percent = int(share * 100)
-        # Off a terminal, every 10 % only: a log should not fill with bars.
-        if percent == self._shown or (not self._terminal and percent % 10 and done != total):
+        # In plain output every 10 % only: a log or a screen reader should not get 100 lines.
+        if percent == self._shown or (self._plain and percent % 10 and done != total):
             return
         self._shown = percent
-        filled = int(share * self.width)
-        bar = "#" * filled + "." * (self.width - filled)
-        end = "" if self._terminal and done < total else "\n"
-        prefix = "\r" if self._terminal else ""
-        self.stream.write(f"{prefix}{self.label} [{bar}] {percent:3d}% ({done}/{total}){end}")
+        if self._plain:
+            self.stream.write(f"{self.label}: {percent} percent ({done} of {total} "
+                              "prompts).\n")
+        else:
+            filled = int(share * self.width)
+            bar = "#" * filled + "." * (self.width - filled)
+            end = "" if done < total else "\n"
+            self.stream.write(f"\r{self.label} [{bar}] {percent:3d}% ({done}/{total}){end}")
         self.stream.flush()
 
 
@@ -106,6 +121,7 @@ def run_render(args: argparse.Namespace) -> int:
     from voice_imrs.profile_store import load_profile
     from voice_imrs.render.assets import check_texture
     from voice_imrs.render.export import (
+        chapter_title,
         output_format,
         require_ffmpeg,
         write_audio,
@@ -124,6 +140,9 @@ def run_render(args: argparse.Namespace) -> int:
     background = check_texture(args.background) if args.background else None
     script = find_script(args.script)
     profile = load_profile(args.profile)
+    from voice_imrs.session.start import check_enabled
+
+    check_enabled(script, profile)  # a rescripting track is as therapist-only as a session
     takes = None
     if args.voice_name:
         takes = TakeLibrary(args.voice_name, args.voices_dir)
@@ -140,14 +159,16 @@ def run_render(args: argparse.Namespace) -> int:
             check(settings.voice)
 
     started = time.monotonic()
-    items = calm_path(script, variables_for(profile))
+    # "track": the wording for a recording nobody answers, so it never promises to listen.
+    items = calm_path(script, {**variables_for(profile), "delivery": "track"})
     message = None if args.no_message else load_client_message(synth.sample_rate)
     track = render_track(items, synth, settings, takes=takes, background=background,
                          background_volume=args.background_volume, message=message,
                          progress=ProgressBar(f"Rendering {script.name}"))
     chapters = [] if args.no_chapters else [
-        (float(str(cue["start_s"])), f"{cue['id']}: {cue['text']}".rstrip(": "))
+        (float(str(cue["start_s"])), chapter_title(str(cue["id"]), str(cue["text"])))
         for cue in track.cues]
+    _reserve_private_outputs(Path(args.out))
     write_audio(args.out, track.audio, track.sample_rate, title=script.title,
                 chapters=chapters)
     sheet = write_cue_sheet(args.out, track.cue_sheet(
@@ -158,6 +179,19 @@ def run_render(args: argparse.Namespace) -> int:
           f"{len(track.bells)} bells) and its cue sheet {sheet} in "
           f"{time.monotonic() - started:.1f} s.")
     return 0
+
+
+def _reserve_private_outputs(out: Path) -> None:
+    """The track and its cue sheet hold the profile's personal words: user-only files.
+
+    A missing folder is left for ``write_audio`` to report in its own words.
+    """
+    from voice_imrs.private_files import reserve_private
+    from voice_imrs.render.export import cue_sheet_path
+
+    if out.parent.is_dir():
+        reserve_private(out)
+        reserve_private(cue_sheet_path(out))
 
 
 CALM_PATH_RULES = ("questions become a gentle cue and a pause; ratings take the "

@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     """Add ``list`` and ``validate``."""
     listing = subparsers.add_parser(
         "list", help="list the built-in exercises",
-        description="List the built-in exercises: name, title, length and mode.")
+        description="List the built-in exercises: name, title, length (at your pace, "
+                    "as a rendered track) and mode.")
     listing.set_defaults(handler=list_scripts)
 
     validate = subparsers.add_parser(
@@ -33,13 +34,50 @@ def _minutes(minutes: float) -> str:
     return f"about {minutes:g} minutes"
 
 
+def spoken_length(seconds: float) -> str:
+    """A length as it is said: fine enough to be within 10 % ("about 2 minutes 40 seconds")."""
+    if seconds < 180:  # to the nearest 10 s: at most 5 s off, under 9 % of a minute
+        whole = max(10, int(round(seconds / 10)) * 10)
+        minutes, rest = divmod(whole, 60)
+        said = [f"{minutes} minute{'s' if minutes != 1 else ''}"] if minutes else []
+        if rest:
+            said.append(f"{rest} seconds")
+        return "about " + " ".join(said)
+    if seconds < 600:  # to the nearest half minute
+        halves = int(round(seconds / 30))
+        minutes = halves // 2
+        return f"about {minutes}{' and a half' if halves % 2 else ''} minutes"
+    return f"about {int(round(seconds / 60))} minutes"
+
+
+def script_length(script: object, profile: object) -> str:
+    """How long ``script`` takes on its calm path at the profile's pace, as said in lists.
+
+    The same layout as a rendered track (``render.track.estimated_seconds``), so `list`
+    says the length a rendered track really has; a script whose calm path cannot be
+    walked falls back to the length its file states.
+    """
+    from voice_imrs.errors import ScriptError
+    from voice_imrs.render.track import calm_path, estimated_seconds
+    from voice_imrs.session.parts import variables_for, voice_for
+
+    try:
+        # "track": the wording of a recording nobody answers, as `render` speaks it.
+        items = calm_path(script, {**variables_for(profile), "delivery": "track"})  # type: ignore[arg-type]
+    except ScriptError:
+        return _minutes(getattr(script, "minutes", 0.0))
+    return spoken_length(estimated_seconds(items, voice_for(profile).rate_wpm))  # type: ignore[arg-type]
+
+
 def list_scripts(args: argparse.Namespace) -> int:
+    from voice_imrs.profile_store import load_profile
     from voice_imrs.script_files import builtin_scripts
 
+    profile = load_profile(None)
     for script in builtin_scripts().values():
         mode = ("homework" if script.mode == "homework"
                 else "therapist-enabled sessions only")
-        print(f"{script.name}: {script.title}, {_minutes(script.minutes)}, {mode}.")
+        print(f"{script.name}: {script.title}, {script_length(script, profile)}, {mode}.")
     return 0
 
 

@@ -13,12 +13,18 @@ from voice_imrs.core.events import LogEvent
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    from voice_imrs.session.keys import keys_and_commands
+
     run = subparsers.add_parser(
         "run", help="run an exercise on the sound devices (the main job)",
-        description="Run an exercise by voice. Without SCRIPT a spoken menu asks which.")
+        description="Run an exercise by voice. Without SCRIPT a spoken menu asks which.",
+        epilog=keys_and_commands(), formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("script", nargs="?", help="exercise name (see `voice-imrs list`) or file")
     add_live_options(run)
     run.add_argument("--log", type=Path, help="also write the event log (JSON lines) here")
+    from voice_imrs.cli.console import add_client_code
+
+    add_client_code(run)
     run.set_defaults(handler=_run)
 
     sim = subparsers.add_parser(
@@ -32,12 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     sim.add_argument("--screen", action="store_true", help="run the first-session screen")
     sim.add_argument("--realtime", action="store_true", help="take as long as a real session")
     sim.add_argument("--record", action="store_true", help="keep a record in the history")
-    sim.add_argument("--tts", default="auto", help="synthesizer: auto, espeak, pyttsx3")
+    sim.add_argument("--tts", default="auto", help="synthesizer: auto, piper, espeak, pyttsx3")
     sim.add_argument("--recorded-voice", metavar="NAME",
                      help="a therapist's recorded prompts instead of the synthetic voice")
     sim.add_argument("--background", metavar="TEXTURE",
                      help="rain, pink_noise or brown_noise under the voice; none for none")
     _listening_options(sim)
+    _console_options(sim)
     sim.set_defaults(handler=_simulate)
 
     demo = subparsers.add_parser(
@@ -49,25 +56,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def _listening_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--recognizer", default="keyword",
-                        help="keyword (default), pocketsphinx, vosk or keyboard")
-    parser.add_argument("--model", help="Vosk model directory")
+    parser.add_argument("--recognizer", default="whisper",
+                        help="whisper (default: Whisper answers, keyword fast lane for stop), "
+                             "keyword, pocketsphinx, vosk or keyboard")
+    parser.add_argument("--model", help="faster-whisper (whisper) or Vosk (vosk) model directory")
     parser.add_argument("--profile", type=Path, help="profile file (default: your profile)")
+
+
+def _console_options(parser: argparse.ArgumentParser) -> None:
+    from voice_imrs.cli.console import add_page_options, port_number
+
+    parser.add_argument("--console-port", type=port_number, metavar="PORT",
+                        help="serve the therapist's console on 127.0.0.1:PORT (0: a free "
+                             "port) during the session; the session then runs in real time")
+    parser.add_argument("--browser", action="store_true",
+                        help="with --console-port: open the console in a browser")
+    add_page_options(parser)
+    from voice_imrs.cli.console import add_client_code
+
+    add_client_code(parser)
 
 
 # ------------------------------------------------------------------ simulate and demo
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from voice_imrs.session.signals import signals_unwind
+
+    with signals_unwind():  # SIGTERM or SIGHUP while starting up still closes the record
+        return _simulate_session(args)
+
+
+def _simulate_session(args: argparse.Namespace) -> int:
     from voice_imrs.profile_store import load_profile
     from voice_imrs.script_files import find_script
+    from voice_imrs.session.preflight import check_session_choices
     from voice_imrs.session.simulate import simulate
     from voice_imrs.session.simulated_client import load_scenario
 
     script = find_script(args.script)
     scenario = load_scenario(args.client)
     profile = load_profile(args.profile)
-    with _event_stream(args.log) as write, _recording(args.record, profile, script) as record:
+    check_session_choices(profile, tts=args.tts, recorded_voice=args.recorded_voice,
+                          background=args.background)
+    if args.out is not None:  # the speech holds the profile's personal words
+        from voice_imrs.private_files import reserve_private
+
+        reserve_private(args.out)
+    with _event_stream(args.log) as write, \
+            _recording(args.record, profile, script, args.client_code) as record:
         observers = [write, *([record] if record else [])]
         if args.screen:
             from voice_imrs.session.conversations import screening_script
@@ -76,12 +113,22 @@ def _simulate(args: argparse.Namespace) -> int:
                               model=args.model, tts=args.tts, observers=observers)
             if screen.reason != "completed" or _last_variable(screen.events, "screen") != "clear":
                 return 0
+        console = None
+        if args.console_port is not None:
+            from dataclasses import replace
+
+            from voice_imrs.cli.console import console_options
+            from voice_imrs.console.session import ConsoleSession
+
+            console = ConsoleSession(replace(console_options(args, open_browser=args.browser),
+                                             keep_text=profile.store_transcripts))
         result = simulate(script, scenario, profile, out_wav=args.out,
                           recognizer=args.recognizer, model=args.model, tts=args.tts,
-                          realtime=args.realtime, observers=observers,
-                          recorded_voice=args.recorded_voice, background=args.background)
+                          realtime=args.realtime or console is not None, observers=observers,
+                          recorded_voice=args.recorded_voice, background=args.background,
+                          console=console)
     print(f"simulate: session ended ({result.reason})", file=sys.stderr)
-    return 0
+    return 130 if result.reason == "signal" else 0
 
 
 def _last_variable(events: list[LogEvent], name: str) -> str | None:
@@ -97,22 +144,42 @@ def _event_stream(path: Path | None) -> Iterator[Callable[[LogEvent], None]]:
     if path is None:
         yield JsonLinesLog(sys.stdout)
         return
-    with path.open("w", encoding="utf-8") as stream:
+    from voice_imrs.private_files import open_private
+    from voice_imrs.session.log_writers import close_log
+
+    # The log holds the spoken text, with the profile's personal words: user-only.
+    stream = open_private(path, "w")
+    try:
         yield JsonLinesLog(stream)
+    finally:
+        close_log(stream)
 
 
 @contextlib.contextmanager
-def _recording(enabled: bool, profile: object,
-               script: object) -> Iterator[Callable[[LogEvent], None] | None]:
+def _recording(enabled: bool, profile: object, script: object,
+               client: str | None = None) -> Iterator[Callable[[LogEvent], None] | None]:
     """The record store's observer for one session (None when not recording)."""
     if not enabled:
         yield None
         return
+    from voice_imrs.errors import RecordError
     from voice_imrs.records.store import SessionRecorder
 
     keep_text = bool(getattr(profile, "store_transcripts", False))
-    recorder = SessionRecorder.open(store_transcripts=keep_text)
-    recorder.begin(getattr(script, "name", "?"), getattr(profile, "mode", "homework"))
+    try:
+        recorder = SessionRecorder.open(store_transcripts=keep_text)
+    except RecordError as error:  # a record never stops a session: say so once, go on
+        print(f"voice-imrs: this session is not recorded: {error}", file=sys.stderr)
+        yield None
+        return
+    try:
+        recorder.begin(getattr(script, "name", "?"), getattr(profile, "mode", "homework"),
+                       client)
+    except RecordError as error:
+        print(f"voice-imrs: this session is not recorded: {error}", file=sys.stderr)
+        recorder.close()
+        yield None
+        return
     ended = False
 
     def record(event: LogEvent) -> None:
@@ -140,7 +207,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from voice_imrs.session.signals import signals_unwind
     from voice_imrs.session.start import run_session
 
-    return run_session(args)
+    with signals_unwind():  # SIGTERM or SIGHUP between sessions still closes the record
+        return run_session(args)
 

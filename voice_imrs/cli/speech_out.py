@@ -14,9 +14,10 @@ import sys
 import threading
 from types import FrameType
 
+from voice_imrs.cli.values import rate_wpm, volume, whole_in
 from voice_imrs.ports import VoiceSettings
 
-TTS_CHOICES = ("auto", "espeak", "pyttsx3")
+TTS_CHOICES = ("auto", "piper", "espeak", "pyttsx3")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -25,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     devices.add_argument("--json", action="store_true", help="print JSON instead of text")
     devices.add_argument("--check", action="store_true",
                          help="print nothing; exit 0 only if a microphone and a speaker exist")
+    _device_test_options(devices)
     devices.set_defaults(handler=run_devices)
 
     voices = subparsers.add_parser("voices", help="list the voices of a speech synthesizer")
@@ -40,9 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     say = subparsers.add_parser("say", help="speak text aloud, or write it to a WAV file")
     say.add_argument("text", help="what to say")
     say.add_argument("--voice", default="", help="voice id or name (see `voice-imrs voices`)")
-    say.add_argument("--rate", type=int, default=150, metavar="WPM", help="words per minute")
-    say.add_argument("--pitch", type=int, default=50, metavar="P", help="0-100, 50 is normal")
-    say.add_argument("--volume", type=float, default=0.8, metavar="V", help="0-1")
+    say.add_argument("--rate", type=rate_wpm, default=125, metavar="WPM",
+                     help="words per minute (90 to 220)")
+    say.add_argument("--pitch", type=whole_in(0, 100), default=50, metavar="P",
+                     help="0-100, 50 is normal")
+    say.add_argument("--volume", type=volume, default=0.8, metavar="V", help="0-1")
     say.add_argument("--tts", default="auto", metavar="NAME",
                      help="synthesizer: " + ", ".join(TTS_CHOICES) + " (default auto)")
     say.add_argument("--device", default=None, metavar="DEV",
@@ -52,8 +56,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
     say.set_defaults(handler=run_say)
 
 
+def _device_test_options(devices: argparse.ArgumentParser) -> None:
+    """``devices --test`` (the console's routing check, voice_imrs/console/device_test.py)."""
+    devices.add_argument("--test", action="store_true",
+                         help="play a tone on each chosen output and report the input level")
+    devices.add_argument("--output", metavar="DEV", help="with --test: the output to try")
+    devices.add_argument("--cue-output", metavar="DEV",
+                         help="with --test: the therapist's cue output to try as well")
+    devices.add_argument("--input", metavar="DEV", help="with --test: the input to measure")
+
+
 def run_devices(args: argparse.Namespace) -> int:
+    if args.test:
+        from voice_imrs.console.device_test import run_device_test
+
+        return run_device_test(args)
     from voice_imrs.audio.devices import list_devices
+    from voice_imrs.audio.pulse import default_pulse_device, pulse_devices
 
     if args.check:
         found = list_devices()
@@ -61,8 +80,18 @@ def run_devices(args: argparse.Namespace) -> int:
         return 0 if usable else 5
 
     devices = list_devices()
+    # PortAudio shows a PulseAudio server as one device, "pulse": its sinks and sources
+    # come from pactl, each with the name that --input/--output take.
+    pulse = pulse_devices() if any(d.name == "pulse" for d in devices) else []
+    defaults = {kind: default_pulse_device(kind) for kind in ("input", "output")} if pulse \
+        else {}
     if args.json:
-        print(json.dumps([dataclasses.asdict(d) for d in devices], indent=2))
+        entries: list[dict[str, object]] = [
+            {**dataclasses.asdict(d), "pass_as": d.name} for d in devices]
+        entries += [{"name": f"pulse:{p.name}", "description": p.description,
+                     "kind": p.kind, "monitor": p.monitor, "pass_as": p.name,
+                     "default": defaults.get(p.kind) == p.name} for p in pulse]
+        print(json.dumps(entries, indent=2))
         return 0
     if not devices:
         print("No sound devices found. Try `voice-imrs demo`, or start a virtual device "
@@ -76,8 +105,16 @@ def run_devices(args: argparse.Namespace) -> int:
                                       else d.default_output) else ""
             print(f"  {d.index}: {d.name} ({d.channels(kind)} channels, "
                   f"{d.default_rate:.0f} Hz{default})")
-    print("Choose one with --device INDEX or --device NAME; with PulseAudio also "
-          "--device pulse:SINK or pulse:SOURCE.")
+        served = [p for p in pulse if p.kind == kind]
+        if served:
+            print(f"PulseAudio {kind}s ({len(served)}), pass the name as "
+                  f"--{kind} NAME:")
+            for p in served:
+                default = ", default" if defaults.get(kind) == p.name else ""
+                monitor = ", hears what the sink plays" if p.monitor else ""
+                print(f"  {p.name} ({p.description}{monitor}{default})")
+    print("Choose with --input and --output (or --device for say): an index, a name, "
+          "a PulseAudio name, or pulse:NAME.")
     return 0
 
 
@@ -143,6 +180,7 @@ def run_say(args: argparse.Namespace) -> int:
 
 def _check_voice(synth: object, voice: str) -> None:
     """Raise the synthesizer's unknown-voice error before a sound device is opened."""
-    check = getattr(synth, "espeak_voice_name", None) or getattr(synth, "voice_id", None)
+    check = (getattr(synth, "check_voice", None) or getattr(synth, "espeak_voice_name", None)
+             or getattr(synth, "voice_id", None))
     if callable(check):
         check(voice)

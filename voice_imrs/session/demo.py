@@ -92,4 +92,4 @@ def run_demo(out: Path, log: Path | None = None) -> int:
         if log_stream:
             log_stream.close()
     print(f"The session's audio is in {out}.", file=sys.stderr)
-    return 0 if result.reason in ("completed", "stopped") else 1
+    return 0 if result.reason in ("completed", "stopped", "incomplete") else 1

@@ -77,11 +77,13 @@ class EchoGate:
     """Decides, block by block, whether microphone audio is just our own output's echo.
 
     window_s: how much history the decision looks at.
-    max_lag_s: the largest output-to-microphone delay expected (device latency).
+    max_lag_s: the largest output-to-microphone delay expected: the output queue (0.12 s),
+        the device's latency (0.1 s) and the capture's; 0.30 s measured on the virtual
+        device, so 0.5 s leaves room for a slower card.
     threshold: spectral-shape correlation above which a block counts as echo.
     """
 
-    def __init__(self, window_s: float = 0.6, max_lag_s: float = 0.3,
+    def __init__(self, window_s: float = 0.6, max_lag_s: float = 0.5,
                  threshold: float = 0.55) -> None:
         self.window = int(window_s * 100)
         self.max_lag = int(max_lag_s * 100)
@@ -127,3 +129,72 @@ class EchoGate:
         norms = np.sqrt(np.einsum("ltb,ltb->l", refs, refs)) * mic_norm
         correlation = products / np.maximum(norms, 1e-9)
         return float(correlation.max()) >= self.threshold
+
+
+#: Sessions run the echo canceller only when this is "1" in the environment: measured in
+#: ``bench echo-gate``, it hears stops said over the voice through a room, but while it is
+#: still learning a room its residue slips past the gate and a prompt's own "stop" stopped
+#: 6-7 of 12 sessions (the gate alone: 0-1 of 12). See docs/BENCHMARKS.md.
+ECHO_CANCEL_ENV = "VOICE_IMRS_ECHO_CANCEL"
+
+
+def default_echo_path() -> CancellingGate:
+    """The echo path of a session: the gate, with the canceller in front when enabled."""
+    import os
+
+    if os.environ.get(ECHO_CANCEL_ENV) == "1":
+        return CancellingGate()
+    return CancellingGate(canceller=False)
+
+
+class CancellingGate:
+    """The echo canceller first, then the gate as the second line, behind one interface.
+
+    The canceller takes the echo out of the microphone so that a client speaking over the
+    voice is heard (double talk); what echo it leaves is what the gate mutes. Without the
+    canceller's library (``libspeexdsp1``) this is the gate alone.
+    """
+
+    def __init__(self, gate: EchoGate | None = None, canceller: object | None = None) -> None:
+        from voice_imrs.audio.echo_canceller import EchoCanceller, available
+
+        self.gate = gate or EchoGate()
+        # canceller: None for SpeexDSP's when it is installed, False for none at all.
+        self.canceller = canceller if canceller not in (None, False) else (
+            EchoCanceller() if canceller is None and available() else None)
+        self._tap: deque[PCM] | None = None
+        self._tap_rate = ASR_RATE
+
+    def attach(self, sink: object) -> None:
+        """Take the canceller's reference from ``sink``'s device callback when it has one.
+
+        What the runner writes reaches the speaker 40-100 ms later, and later still when
+        the session works off a backlog of microphone blocks; what the device callback
+        hands over is sample-locked to the microphone (both run on the device clock), so
+        the delay the canceller must learn stays put.
+        """
+        if self.canceller is None or not hasattr(sink, "tap"):
+            return
+        if self._tap is not None and getattr(sink, "tap", None) is self._tap:
+            return  # the same device (perhaps wrapped again): keep the lockstep
+        self._tap = deque(maxlen=400)  # 4 s of 10 ms blocks: a backlog never loses it
+        self._tap_rate = int(getattr(sink, "device_rate", ASR_RATE))
+        sink.tap = self._tap
+
+    @property
+    def gated_blocks(self) -> int:
+        return self.gate.gated_blocks
+
+    def played(self, block: PCM, rate: int = ASR_RATE) -> None:
+        if self.canceller is not None and self._tap is None:
+            self.canceller.played(block, rate)  # type: ignore[attr-defined]
+        self.gate.played(block, rate)
+
+    def filter(self, mic_block: PCM) -> PCM:
+        if self.canceller is None:
+            return self.gate.filter(mic_block)
+        if self._tap is not None:
+            while self._tap:
+                self.canceller.played(self._tap.popleft(), self._tap_rate)  # type: ignore[attr-defined]
+        clean = self.canceller.process(mic_block)  # type: ignore[attr-defined]
+        return self.gate.filter(clean)

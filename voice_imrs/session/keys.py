@@ -1,11 +1,12 @@
 """The keyboard beside the voice: single keys on a terminal, whole lines from a pipe.
 
-On a terminal the keys act at once (no Enter): space or s stops, digits answer a rating,
-y/n answer a question, p pauses, c or Enter continues, r repeats, + and - change the
-volume, < and > the rate, e switches to eyes open. From a pipe each line is read as if
-spoken ("stop", "7", "yes"), and a line of one key means that key ("s", "y").
-Keys become text for the session's typed queue, so they are interpreted exactly like
-speech.
+On a terminal the keys act at once (no Enter): space or s stops, digits answer a rating
+or pick the numbered option of a choice, y/n answer a question, p pauses, c or Enter
+continues, r repeats, + and - change the volume, < and > the rate, e switches to eyes
+open, ? says what works now. From a pipe each line is read as if spoken ("stop", "7",
+"yes"), and a line of one key means that key ("s", "y").
+Keys become text for the session's typed queue, and ``typed_intent`` reads that text as
+speech is read, plus what only a key can mean (a digit for the third option).
 """
 
 from __future__ import annotations
@@ -18,12 +19,29 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+from voice_imrs.core.intents import (
+    DEFAULT_STOP_WORDS,
+    Expectation,
+    Intent,
+    interpret,
+    normalize,
+)
+
 KEY_WORDS = {
     " ": "stop", "s": "stop", "y": "yes", "n": "no", "p": "pause", "c": "continue",
     "\n": "continue", "\r": "continue", "r": "repeat", "+": "louder", "=": "louder",
     "-": "softer", "<": "slower", ",": "slower", ">": "faster", ".": "faster",
-    "e": "eyes open",
+    "e": "eyes open", "?": "help",
 }
+#: The intent kind of "what can I say?" (the engine answers it with what works now).
+HELP_KIND = "help"
+#: Typed words that ask for help, also before the voice intents know them.
+HELP_WORDS = ("help", "what can i say")
+#: The keys, as ``run --help`` and the spoken help list them.
+KEYS_HELP = ("space or s: stop", "digits: a rating from 0 to 10, or the numbered option",
+             "y / n: yes / no", "p: pause", "c or Enter: continue", "r: repeat",
+             "+ / -: louder / softer", "< / >: slower / faster", "e: eyes open",
+             "?: what can I say now")
 #: After a "1", wait this long for a "0" so that ten can be typed.
 TEN_WINDOW_S = 0.5
 
@@ -33,6 +51,39 @@ def key_text(key: str) -> str | None:
     if key.isdigit():
         return key
     return KEY_WORDS.get(key.lower() if key.isalpha() else key)
+
+
+def keys_and_commands() -> str:
+    """The keys and the voice commands, as ``run --help`` lists them (one per line)."""
+    from voice_imrs.core.intents import COMMAND_PHRASES
+
+    said = {"stop": ", ".join(f'"{w}"' for w in DEFAULT_STOP_WORDS),
+            **{kind: ", ".join(f'"{p}"' for p in phrases[:2])
+               for kind, phrases in COMMAND_PHRASES.items()},
+            "help": '"help", "what can I say"'}
+    lines = ["keys (they work beside the voice, at any moment):",
+             *(f"  {line}" for line in KEYS_HELP),
+             "say (at any moment):",
+             *(f"  {kind.replace('_', ' ')}: {words}" for kind, words in said.items()),
+             "  and, when asked: a number from zero to ten, yes or no, or an option's name"]
+    return "\n".join(lines)
+
+
+def typed_intent(text: str, expect: Expectation,
+                 stop_words: tuple[str, ...] = DEFAULT_STOP_WORDS) -> Intent | None:
+    """What typed ``text`` means now: as if spoken, and a lone number picks that option.
+
+    Every question can be answered by keys: digits for ratings, y/n, and for a choice the
+    number of its option in the order it is offered ("or press 2 for ...").
+    """
+    said = normalize(text)
+    if said in HELP_WORDS:  # before the commands: "what" alone means repeat
+        return Intent(HELP_KIND, None, said)
+    if "choice" in expect.kinds and "rating" not in expect.kinds and said.isdigit():
+        number = int(said)
+        if 1 <= number <= len(expect.choices):
+            return Intent("choice", expect.choices[number - 1][0], said)
+    return interpret(text, expect, stop_words)
 
 
 class KeyReader:

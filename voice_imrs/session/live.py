@@ -1,35 +1,44 @@
 """A session on the real sound devices, with the keyboard beside the voice.
 
 The microphone's callback thread hands 20 ms blocks to the event loop; a keyboard thread
-hands typed text; Ctrl-C and SIGTERM become a ``Signal`` for the engine (a short
-grounding, then the end), and a second one ends at once.
+hands typed text; Ctrl-C, SIGTERM and SIGHUP become a ``Signal`` for the engine (a short
+grounding, then the end), and a second one ends at once (``session.signals``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from voice_imrs.core.events import LogEvent
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
+from voice_imrs.errors import DeviceError
 from voice_imrs.ports import ASR_RATE, PCM, AudioSink, AudioSource
 from voice_imrs.session import parts
+from voice_imrs.session.captions import CaptionLines
+from voice_imrs.session.key_hints import KeyHints
 from voice_imrs.session.keys import KeyReader
 from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.session.signals import signals_to_session
+
+if TYPE_CHECKING:
+    from voice_imrs.console.cues import CuePlayer
+    from voice_imrs.console.session import ConsoleOptions
 
 
 @dataclass
 class LiveOptions:
     """The command line's choices for a live session."""
 
-    recognizer: str = "keyword"
+    recognizer: str = "whisper"
     model: str | None = None
     input_device: str | None = None
     output_device: str | None = None
@@ -37,10 +46,12 @@ class LiveOptions:
     voice: str | None = None
     rate: int | None = None
     keyboard: bool = True
-    captions: Callable[[str], None] | None = None
+    captions: CaptionLines | None = None  # None: no captions (--captions off)
     recorded_voice: str | None = None  # None: the profile's
     background: str | None = None  # None: the profile's; "none": no background
     keep_audio: Path | None = None  # write what the microphone heard here (store_audio)
+    console: ConsoleOptions | None = None  # serve the therapist's console beside it
+    cue_output: str | None = None  # the therapist's private cues go to this output
 
 
 class MicrophoneBlocks:
@@ -50,12 +61,15 @@ class MicrophoneBlocks:
     going (20 ms of wall time each): a capture stream over PulseAudio can take 0.2-2 s to
     start, and the first prompt should not wait for it. No audio exists before the first
     block, so nothing is counted twice; from then on the device is the clock.
+
+    A device that fails (``DeviceLostError`` from ``read``) is re-raised in the event loop,
+    where the runner ends the session; the thread never waits for ever.
     """
 
     def __init__(self, source: AudioSource, loop: asyncio.AbstractEventLoop,
                  start_filler: bool = True) -> None:
         self.source = source
-        self.queue: asyncio.Queue[PCM | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[PCM | DeviceError | None] = asyncio.Queue()
         self._loop = loop
         self._stop = threading.Event()
         self._started = not start_filler
@@ -64,9 +78,16 @@ class MicrophoneBlocks:
 
     def _pump(self) -> None:
         while not self._stop.is_set():
-            block = self.source.read()
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, block)
-            if block is None:
+            block: PCM | DeviceError | None
+            try:
+                block = self.source.read()
+            except DeviceError as error:
+                block = error
+            try:
+                self._loop.call_soon_threadsafe(self.queue.put_nowait, block)
+            except RuntimeError:  # the event loop is closed: nobody is listening any more
+                return
+            if block is None or isinstance(block, DeviceError):
                 return
 
     async def __aiter__(self) -> AsyncIterator[PCM]:
@@ -83,18 +104,28 @@ class MicrophoneBlocks:
             self._started = True
             if block is None:
                 return
-            yield block
+            yield _or_raise(block)
         while (block := await self.queue.get()) is not None:
-            yield block
+            yield _or_raise(block)
 
     def close(self) -> None:
         self._stop.set()
         self.source.close()
         self._thread.join(timeout=2.0)
 
+def _or_raise(block: PCM | DeviceError) -> PCM:
+    if isinstance(block, DeviceError):
+        raise block
+    return block
+
+
 def run_live(script: Script, profile: Profile, options: LiveOptions,
              observers: list[Callable[[LogEvent], None]]) -> str:
     """Run ``script`` on the sound devices until it ends; return the end reason."""
+    from voice_imrs.audio.native_noise import quiet_native_output
+
+    if sys.stderr is sys.__stderr__:  # not under a test harness that holds stderr
+        quiet_native_output()  # ALSA/PortAudio/espeak lines off the captions' terminal
     from voice_imrs.audio.input import SoundDeviceSource
     from voice_imrs.audio.output import SoundDeviceSink
 
@@ -115,12 +146,31 @@ def run_live(script: Script, profile: Profile, options: LiveOptions,
         source.close()
         speech.close()
         raise
+    # Which devices are in use, once, on stderr (the captions are on stdout).
+    print(f"voice-imrs: listening on {getattr(source, 'device_name', '?')}, speaking on "
+          f"{getattr(sink, 'device_name', '?')}", file=sys.stderr, flush=True)
+    cues = None
     try:
+        if options.cue_output is not None:
+            cues = _cue_player(options.cue_output, options.tts)
+            observers = [*observers, cues]
         return asyncio.run(_session(script, profile, options, observers, renderer, bed,
                                     listener, sink, source))
     finally:
+        if cues is not None:
+            cues.close()
+            cues.sink.close()
         sink.close()
         speech.close()
+
+
+def _cue_player(device: str, tts: str) -> CuePlayer:
+    """The therapist's private cues on ``device`` (console/cues.py)."""
+    from voice_imrs.audio.output import SoundDeviceSink
+    from voice_imrs.console.cues import CuePlayer, speaker_for_numbers
+
+    rate = 22050
+    return CuePlayer(SoundDeviceSink(device, rate), speaker_for_numbers(tts, rate))
 
 
 async def _session(script: Script, profile: Profile, options: LiveOptions,
@@ -136,6 +186,12 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
 
         kept = KeptAudio(options.keep_audio)
         blocks = _kept(blocks, kept)
+    console = None
+    if options.console is not None:
+        from voice_imrs.console.session import ConsoleSession
+
+        console = ConsoleSession(options.console)
+        observers = [*observers, console.observe]
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
         renderer=renderer, bed=bed,  # type: ignore[arg-type]
@@ -143,7 +199,8 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
         blocks=blocks, listener=listener,  # type: ignore[arg-type]
         typed=typed, stop_words=tuple(profile.stop_words),
         bell_sound=parts.bell_sounds(sink.sample_rate),
-        observers=Observers(events=observers, captions=options.captions))
+        observers=Observers(events=observers, lines=options.captions),
+        key_hints=KeyHints() if options.keyboard and _at_a_terminal() else None)
     keys = None
     if options.keyboard:
         def deliver(text: str) -> None:
@@ -151,26 +208,29 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
 
         keys = KeyReader(deliver).start()
 
-    def on_signal(sig: signal.Signals) -> None:
-        # The first Ctrl-C or SIGTERM grounds briefly, then ends. A second one is not
-        # caught any more: Python's default handling ends the process at once.
-        for each in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(each)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        runner.signal(sig.name)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
     try:
-        return await runner.run()
+        if console is not None:
+            await console.start(runner)
+        with signals_to_session(loop, runner.signal):  # SIGINT, SIGTERM and SIGHUP
+            return await runner.run()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        if console is not None:
+            await console.stop()
         if keys:
             keys.close()
         mic.close()
         if kept is not None:
             kept.close()
+
+
+def _at_a_terminal() -> bool:
+    """Someone may press keys: standard input is a terminal (a pipe is a program)."""
+    import sys
+
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 async def _kept(blocks: AsyncIterator[PCM], kept: object) -> AsyncIterator[PCM]:

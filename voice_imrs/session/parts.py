@@ -22,7 +22,7 @@ def policy_for(profile: Profile) -> SafetyPolicy:
     """The safety thresholds the profile asks for."""
     return SafetyPolicy(high=profile.high, medium=profile.medium, resume_at=profile.resume_at,
                         rise=profile.rise, silence_s=profile.silence_s,
-                        barge_in=profile.barge_in)
+                        barge_in=profile.barge_in, pace=profile.pace)
 
 
 def variables_for(profile: Profile) -> dict[str, str]:

@@ -7,8 +7,9 @@ placeholders, reprompts and safety lines are always synthetic. The client's own 
 (``voice-imrs record-message``) is played at a script's ``own_message`` step, after a
 short synthetic lead-in.
 
-The runner asks ``render_for(step_id, text, settings)``; plain ``render`` and ``prefetch``
-pass through, so this wraps any prompt renderer.
+The runner asks ``stream_for(step_id, text, settings)`` (or ``render_for`` for the whole
+prompt at once); plain ``render``, ``stream`` and ``prefetch`` pass through, so this wraps
+any prompt renderer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from voice_imrs.render.takes import (
     recordable,
     recorded_voices,
 )
+from voice_imrs.tts.cache import PromptStream
 
 
 class UnknownRecordedVoiceError(VoiceImrsError):
@@ -87,8 +89,25 @@ class RecordedVoice:
             return take[1]
         return self.render(text, settings)
 
+    def stream_for(self, step_id: str | None, text: str,
+                   settings: VoiceSettings) -> PromptStream:
+        """Like ``render_for``, but synthetic prompts play as their sentences render."""
+        from voice_imrs.render.takes import text_hash
+
+        take = self.takes.get(step_id or "")
+        recorded = take is not None and take[0] == text_hash(text)
+        if recorded or (step_id == OWN_MESSAGE_STEP and self.message is not None):
+            return PromptStream.complete(self.render_for(step_id, text, settings))
+        return self.stream(text, settings)
+
     def render(self, text: str, settings: VoiceSettings) -> PCM:
         return self.base.render(text, settings)  # type: ignore[attr-defined]
+
+    def stream(self, text: str, settings: VoiceSettings) -> PromptStream:
+        stream = getattr(self.base, "stream", None)
+        if stream is None:
+            return PromptStream.complete(self.render(text, settings))
+        return stream(text, settings)
 
     def prefetch(self, text: str, settings: VoiceSettings) -> None:
         self.base.prefetch(text, settings)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voice_imrs.core.events import LogEvent
 from voice_imrs.core.intents import Expectation
@@ -18,7 +19,11 @@ from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
 from voice_imrs.session import parts
 from voice_imrs.session.runner import Observers, SessionRunner
+from voice_imrs.session.signals import signals_to_session
 from voice_imrs.session.simulated_client import Reply, Scenario, SimulatedClient
+
+if TYPE_CHECKING:
+    from voice_imrs.console.session import ConsoleSession
 
 
 @dataclass
@@ -31,16 +36,18 @@ class SimulationResult:
 
 
 def simulate(script: Script, scenario: Scenario, profile: Profile, *,
-             out_wav: Path | None = None, recognizer: str = "keyword",
+             out_wav: Path | None = None, recognizer: str = "whisper",
              model: str | None = None, tts: str = "auto", realtime: bool = False,
              observers: Sequence[Callable[[LogEvent], None]] | None = None,
              speech: parts.Speech | None = None, listener: object | None = None,
              fallback: Callable[[Expectation], Reply | None] | None = None,
              recorded_voice: str | None = None,
-             background: str | None = None) -> SimulationResult:
+             background: str | None = None,
+             console: ConsoleSession | None = None) -> SimulationResult:
     """Run ``script`` against the scripted client; return the end reason and the log.
 
-    ``recorded_voice`` and ``background`` override the profile's (see ``parts``).
+    ``recorded_voice`` and ``background`` override the profile's (see ``parts``);
+    ``console`` serves the therapist's console page beside the session.
     """
     from voice_imrs.audio.output import NullSink, WavFileSink
 
@@ -61,7 +68,7 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
         client = SimulatedClient(scenario, asyncio.Queue(), realtime=realtime,
                                  fallback=fallback)
         result.reason = asyncio.run(_run(script, client, profile, renderer, bed, listener,
-                                         sink, result, observers or []))
+                                         sink, result, observers or [], console))
     finally:
         sink.close()
         if own_speech:
@@ -71,10 +78,12 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
 
 async def _run(script: Script, client: SimulatedClient, profile: Profile, renderer: object,
                bed: object, listener: object, sink: object, result: SimulationResult,
-               observers: Sequence[Callable[[LogEvent], None]]) -> str:
+               observers: Sequence[Callable[[LogEvent], None]],
+               console: ConsoleSession | None = None) -> str:
     typed: asyncio.Queue[str] = asyncio.Queue()
     client.typed = typed  # the queue must belong to the running loop
-    watchers = Observers(events=[result.events.append, *observers],
+    consoles = [console.observe] if console else []
+    watchers = Observers(events=[result.events.append, *observers, *consoles],
                          captions=result.captions.append,
                          on_listen=client.on_listen, on_say=client.on_say)
     runner = SessionRunner(
@@ -83,4 +92,12 @@ async def _run(script: Script, client: SimulatedClient, profile: Profile, render
         blocks=client.blocks(), listener=listener, typed=typed,  # type: ignore[arg-type]
         stop_words=tuple(profile.stop_words), bell_sound=parts.bell_sounds(sink.sample_rate),  # type: ignore[attr-defined]
         observers=watchers, echo_gate=False, bed=bed)  # type: ignore[arg-type]
-    return await runner.run()
+    # Ctrl-C, SIGTERM and SIGHUP end a simulation as they end a live session.
+    with signals_to_session(asyncio.get_running_loop(), runner.signal):
+        if console is None:
+            return await runner.run()
+        await console.start(runner)
+        try:
+            return await runner.run()
+        finally:
+            await console.stop()

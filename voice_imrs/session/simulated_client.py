@@ -20,6 +20,7 @@ the session's clock, so nothing waits on the wall.
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ import tomllib
 
 from voice_imrs.audio.wav import read_wav_at
 from voice_imrs.core.intents import Expectation
-from voice_imrs.errors import ScriptError
+from voice_imrs.errors import AudioFormatError, FileLimitError, ScriptError
+from voice_imrs.file_limits import SCENARIO_LIMIT, WAV_LIMIT, check_regular, read_text_limited
 from voice_imrs.ports import ASR_RATE, PCM
 
 BLOCK = ASR_RATE // 50
@@ -66,38 +68,106 @@ class Scenario:
     barge_ins: list[BargeIn] = field(default_factory=list)
 
 
+_REPLY_KEYS = ("audio", "text", "silence_s")
+_BARGE_KEYS = ("step", "after_s", "audio")
+#: A reply's silence or a barge-in's delay: the bounds of a script's own durations.
+MAX_SCENARIO_S = 3600.0
+MAX_TEXT = 1000
+
+
+def _seconds(value: object, where: str, key: str, file: str) -> float:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value) or not 0 <= value <= MAX_SCENARIO_S):
+        raise ScriptError(f"{where}: {key} must be a number of seconds from 0 to "
+                          f"{MAX_SCENARIO_S:g}, not {value!r}.", file=file)
+    return float(value)
+
+
+def _text(value: object, where: str, key: str, file: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise ScriptError(f"{where}: {key} must be text of 1 to {MAX_TEXT} characters, "
+                          f"not {value!r}.", file=file)
+    return value
+
+
+def _audio(base: Path, value: object, where: str, file: str) -> PCM:
+    name = _text(value, where, "audio", file)
+    path = base / name
+    try:
+        check_regular(path, "recording", WAV_LIMIT)
+    except FileNotFoundError:
+        raise ScriptError(f"{where}: the recording {name!r} does not exist.", file=file,
+                          hint="Paths are relative to the scenario file.") from None
+    except FileLimitError as error:
+        raise ScriptError(f"{where}: {error.message}", file=file, hint=error.hint) from None
+    try:
+        return read_wav_at(path, ASR_RATE)
+    except AudioFormatError as error:
+        raise ScriptError(f"{where}: {error.message}", file=file, hint=error.hint) from None
+    except (ValueError, ZeroDivisionError, OverflowError, MemoryError) as error:
+        # A header that lies (a rate of 0, a length that does not match the data).
+        raise ScriptError(f"{where}: the recording {name!r} is not a usable WAV file "
+                          f"({type(error).__name__}).", file=file,
+                          hint="Export it again as 16-bit PCM WAV.") from None
+
+
+def _tables(data: dict, key: str, file: str) -> list[dict]:
+    entries = data.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ScriptError(f"{key} must be a list of [[{key}]] tables.", file=file)
+    return entries
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario TOML file; errors name the file and the entry."""
     path = Path(path)
+    file = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_limited(path, "scenario", SCENARIO_LIMIT))
     except FileNotFoundError:
-        raise ScriptError("scenario file not found", file=str(path),
+        raise ScriptError("scenario file not found", file=file,
                           hint="Check the --client path.") from None
+    except FileLimitError as error:
+        raise ScriptError(error.message.split(": ", 1)[-1], file=file,
+                          hint=error.hint) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError(f"the scenario cannot be read ({error})", file=file) from None
     except tomllib.TOMLDecodeError as error:
-        raise ScriptError(f"not valid TOML ({error})", file=str(path)) from None
+        raise ScriptError(f"not valid TOML ({error})", file=file) from None
+    unknown = sorted(set(data) - {"reply", "barge_in"})
+    if unknown:
+        raise ScriptError(f"unknown key {unknown[0]!r}.", file=file,
+                          hint="A scenario has [[reply]] and [[barge_in]] tables only.")
     base = path.parent
     scenario = Scenario()
-    for number, entry in enumerate(data.get("reply", []), 1):
+    for number, entry in enumerate(_tables(data, "reply", file), 1):
         where = f"reply {number}"
+        given = [key for key in _REPLY_KEYS if key in entry]
+        if len(given) != 1 or set(entry) - set(_REPLY_KEYS):
+            raise ScriptError(f"{where} needs exactly one of audio, text or silence_s",
+                              file=file)
         if "audio" in entry:
-            scenario.replies.append(Reply(audio=read_wav_at(base / entry["audio"], ASR_RATE),
+            scenario.replies.append(Reply(audio=_audio(base, entry["audio"], where, file),
                                           label=str(entry["audio"])))
         elif "text" in entry:
-            scenario.replies.append(Reply(text=str(entry["text"]), label=str(entry["text"])))
-        elif "silence_s" in entry:
-            scenario.replies.append(Reply(silence_s=float(entry["silence_s"]),
-                                          label=f"silence {entry['silence_s']}s"))
+            text = _text(entry["text"], where, "text", file)
+            scenario.replies.append(Reply(text=text, label=text))
         else:
-            raise ScriptError(f"{where} needs audio, text or silence_s", file=str(path))
-    for number, entry in enumerate(data.get("barge_in", []), 1):
+            seconds = _seconds(entry["silence_s"], where, "silence_s", file)
+            scenario.replies.append(Reply(silence_s=seconds, label=f"silence {seconds:g}s"))
+    for number, entry in enumerate(_tables(data, "barge_in", file), 1):
+        where = f"barge_in {number}"
         missing = {"step", "audio"} - set(entry)
         if missing:
             raise ScriptError(f"barge_in {number} lacks {', '.join(sorted(missing))}",
-                              file=str(path))
-        scenario.barge_ins.append(BargeIn(str(entry["step"]), float(entry.get("after_s", 0.0)),
-                                          read_wav_at(base / entry["audio"], ASR_RATE),
-                                          str(entry["audio"])))
+                              file=file)
+        if set(entry) - set(_BARGE_KEYS):
+            raise ScriptError(f"{where} has an unknown key; its keys are "
+                              f"{', '.join(_BARGE_KEYS)}", file=file)
+        scenario.barge_ins.append(BargeIn(
+            _text(entry["step"], where, "step", file),
+            _seconds(entry.get("after_s", 0.0), where, "after_s", file),
+            _audio(base, entry["audio"], where, file), str(entry["audio"])))
     return scenario
 
 

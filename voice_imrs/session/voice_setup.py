@@ -3,10 +3,10 @@
 The conversation is an ordinary script, so stop, silence, reprompts and the keyboard work
 as in every exercise. It asks what can be answered by voice: the pace and loudness (tried
 out live with "slower", "louder"...), perspective, eyes, the helper figure, the spoken
-summary and whether words are kept. The safe place, cue word and anchor phrase are the
-user's own words; they are kept as they are (``setup --keyboard`` or ``profile set``
-changes them). Answers are applied as they were given: a stop part-way keeps the answers
-before it.
+summary and whether words are kept. The safe place, cue word, anchor phrase and the local
+crisis number are the user's own words; they are kept as they are (``setup --keyboard``
+or ``profile set`` changes them, and the closing words say so). Answers are applied as
+they were given: a stop part-way keeps the answers before it.
 """
 
 from __future__ import annotations
@@ -97,8 +97,9 @@ def setup_script() -> Script:
                      var="store_transcripts"),
             Say("grounding_setup_done",
                 "Thank you, that is all. Your safe place, cue word and anchor phrase are in "
-                "your own words; you can type them with setup, keyboard. Take a slow breath, "
-                "and notice the room around you.", pause_after_s=1.0),
+                "your own words, and so is a crisis number where you live; you can type them "
+                "with setup, keyboard. Take a slow breath, and notice the room around you.",
+                pause_after_s=1.0),
             End("setup_end"),
         ))
 
