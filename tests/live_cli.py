@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -19,15 +20,67 @@ def play_into_microphone(clip: Path) -> None:
     subprocess.run(["paplay", "--device=mic_feed", str(clip)], check=True, timeout=30)
 
 
-def answer_aloud(cli: LiveCli, clip: Path) -> None:
+def answer_aloud(cli: LiveCli, clip: Path, log: Path | None = None) -> None:
     """Answer once the question is over, as a person does: the voice is silent then.
 
     The profile's ``silence_s`` should be short (2 s): the first reprompt ("Take your
-    time...") marks the moment, and the answer is played after it has been said.
+    time...") marks the moment, and the answer is played once the speaker has sounded and
+    then been quiet for longer than the voice's pauses between sentences. (A fixed 3 s
+    wait, or 0.5 s of quiet, overlapped the end of a slowed reprompt: another case, an
+    answer said over the voice.)
+    With the session's ``log`` (``--log``), the reprompt's own end in it is the moment.
     """
     cli.wait_for("Take your time")
-    time.sleep(3.0)
+    if log is not None:
+        cli.reprompts_answered += 1
+        wait_for_the_reprompt_to_end(log, cli.reprompts_answered)
+    else:
+        wait_until_the_voice_is_over()
     play_into_microphone(clip)
+
+
+def wait_for_the_reprompt_to_end(log: Path, number: int, timeout_s: float = 20.0) -> None:
+    """Read the session's JSON-lines log until reprompt ``number`` (from 1) has been said."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        events = []
+        for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line still being written
+        starts = [i for i, e in enumerate(events)
+                  if e["event"] == "say_start" and e.get("reprompt")]
+        if len(starts) >= number and any(e["event"] == "say_end"
+                                         for e in events[starts[number - 1] + 1:]):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no reprompt ended in {log} within {timeout_s} s")
+
+
+def wait_until_the_voice_is_over(quiet_s: float = 1.2, timeout_s: float = 15.0) -> None:
+    """Listen to the speaker's monitor until the voice has played and then stopped."""
+    rate, block = 16000, 320  # 20 ms
+    listener = subprocess.Popen(
+        ["parec", "--device=speaker.monitor", "--format=s16le", f"--rate={rate}",
+         "--channels=1", "--latency-msec=20"], stdout=subprocess.PIPE)
+    assert listener.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    sounded, quiet = False, 0
+    try:
+        while time.monotonic() < deadline:
+            chunk = listener.stdout.read(block * 2)
+            if len(chunk) < block * 2:
+                break
+            loud = max(abs(v) for v in memoryview(chunk).cast("h")) > 300
+            sounded = sounded or loud
+            quiet = 0 if loud else quiet + 1
+            if sounded and quiet * block >= quiet_s * rate:
+                return
+    finally:
+        listener.terminate()
+        listener.wait(timeout=10)
+    raise AssertionError(f"the voice did not play and end within {timeout_s} s")
 
 
 class LiveCli:
@@ -47,6 +100,7 @@ class LiveCli:
             env=env)
         self.lines: queue.Queue[str] = queue.Queue()
         self.captions: list[str] = []
+        self.reprompts_answered = 0  # see answer_aloud
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 

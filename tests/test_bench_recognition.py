@@ -41,7 +41,10 @@ def test_recognition_bench_prints_json_last(tmp_path: Path,
     summary = json.loads(lines[-1])
     assert set(summary) >= KEYS and set(summary["peer"]) >= KEYS
     assert summary["n"] == {"stop": 1, "no_stop": 3, "rating": 1, "yesno": 1, "speech": 3,
-                            "noise": 1}
+                            "noise": 1, "oov": 0, "custom_stop": 2, "custom_no_stop": 2,
+                            "choice6": 2}
+    assert summary["recognizer"] == "whisper" and set(summary["peer_whisper"]) >= KEYS
+    assert set(summary["stop_by_policy"]) == {"fast", "answer", "either"}
     assert any("confusion" in line for line in lines[:-1])
 
 

@@ -98,8 +98,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     _one_clear_line(_listen("--file", str(empty)), "empty.wav", "empty")
     _one_clear_line(_listen("--file", str(text)), "notes.wav", "not a PCM WAV")
     _one_clear_line(_listen("--file", str(tmp_path / "absent.wav")), "does not exist")
-    _one_clear_line(_listen("--recognizer", "whisper", "--file", str(STOP_CLIP)),
-                    "whisper", "keyboard, keyword, pocketsphinx, vosk")
+    _one_clear_line(_listen("--recognizer", "wav2vec", "--file", str(STOP_CLIP)),
+                    "wav2vec", "keyboard, keyword, pocketsphinx, vosk, whisper")
     _one_clear_line(_listen("--recognizer", "vosk", "--model", str(tmp_path / "no-model"),
                             "--file", str(STOP_CLIP)), "voice-imrs models download")
     broken = tmp_path / "broken-model"
@@ -130,3 +130,18 @@ def test_microphone_until_ctrl_c(pulse: str) -> None:
             process.communicate(timeout=5)
     assert process.returncode == 0, err
     assert "Traceback" not in err and out == ""
+
+
+GO_CLIP = DEV / "sc2_go_5ff3f9a1_0.wav"
+SEVEN_CLIP = DEV / "sc2_seven_964e8cfd_1.wav"
+
+
+def test_choice_stop_word_and_rejection_with_the_default_recognizer() -> None:
+    lines = _lines(_listen("--choice", "yes", "--choice", "seven", "--file", str(SEVEN_CLIP)))
+    assert [(x["intent"], x["value"]) for x in lines] == [("choice", "seven")]
+    lines = _lines(_listen("--expect", "rating", "--file", str(GO_CLIP)))
+    assert lines == [{"file": str(GO_CLIP), "intent": None, "text": "go", "rejected": True}]
+    lines = _lines(_listen("--stop-word", "go", "--file", str(GO_CLIP), str(STOP_CLIP)))
+    heard = [(x["file"], x["intent"]) for x in lines]
+    assert (str(GO_CLIP), "stop") in heard  # the custom word stops ...
+    assert (str(STOP_CLIP), "stop") not in heard  # ... and replaces the default "stop"

@@ -94,7 +94,16 @@ def test_ctrl_c_stops_say_at_once(pulse: str) -> None:
                                 "Let the picture grow slowly. " * 20],
                                cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(4.0)  # start-up and the device's start stall, then some speech
+        # Start-up (the neural voice loads first), the device's start stall, then speech:
+        # the playback stream appears once the voice is loaded and the handler is set.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            streams = subprocess.run(["pactl", "list", "short", "sink-inputs"],
+                                     capture_output=True, text=True, timeout=10).stdout
+            if streams.strip():
+                break
+            time.sleep(0.1)
+        time.sleep(2.0)
         sent = time.monotonic()
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=10)

@@ -76,7 +76,7 @@ def test_stop_then_continue_resumes_the_interrupted_step():
     steps = run.steps()
     assert steps.index("grounding_stop") < steps.index("grounding_choice") < len(steps)
     after = steps[steps.index("grounding_choice") + 1:]
-    assert after[0] == "b"  # the interrupted step starts again
+    assert after[:2] == ["safety_lead_in", "b"]  # led back in, then the step again
     assert run.reason == "completed"  # going on after a stop and finishing completes
 
 
@@ -97,10 +97,10 @@ def test_script_high_branch_to_its_own_grounding_is_followed():
 
 def test_medium_rating_slows_down_and_offers_distance_in_therapist_mode():
     p = plan(AskRating("r", "How?"), Say("b", "Next."), mode="therapist")
-    run = drive(p, answers(heard("rating", 6), heard("yes")))
+    run = drive(p, answers(heard("rating", 6), heard("choice", "distance")))
     rates = [a.value for a in run.actions if isinstance(a, Setting) and a.name == "rate_wpm"]
     assert rates and rates[0] < 150
-    assert "safety_offer_distance" in run.steps()
+    assert "safety_medium_therapist" in run.steps()
     assert run.state.variables["perspective"] == "third"
     assert run.steps()[-3] == "b"  # then back to where the rating led
 
@@ -119,7 +119,7 @@ def test_grounding_resumes_only_at_or_below_the_lower_threshold():
                            heard("choice", "continue")))
     steps = run.steps()
     assert steps.count("grounding_check") == 2 and "grounding_more" in steps
-    assert steps[steps.index("grounding_choice") + 1] == "b"
+    assert steps[steps.index("grounding_choice") + 1:][:2] == ["safety_lead_in", "b"]
 
 
 def test_silence_escalates_reprompt_then_check_then_eyes_open_grounding():
@@ -268,3 +268,33 @@ def test_expectation_narrows_what_counts():
     assert "rating" in engine.expectation(p, state).kinds  # barge-in on the question
     state, actions = engine.advance(p, state, engine.SpeechDone())
     assert isinstance(actions[-1], Listen) and "rating" in actions[-1].expect.kinds
+
+
+def test_a_doubtful_yes_is_confirmed_before_it_leads_deeper():
+    p = plan(AskYesNo("q", "Go on?", no="grounding_end"), Say("deeper", "Deeper."))
+    run = drive(p, answers(heard("yes", confidence=0.2), heard("no"), heard("no")))
+    assert "I heard yes. Is that right?" in run.spoken()
+    assert run.events("confirm")[0].fields == {"value": "yes", "confirmed": False}
+    assert "deeper" not in run.steps()  # asked again, then a clear no
+    run = drive(p, answers(heard("yes", confidence=0.2), heard("yes")))
+    assert run.steps()[1] == "deeper"
+    typed = drive(p, answers(Heard(Intent("yes", None, "yes", None))))
+    assert typed.steps()[1] == "deeper" and not typed.events("confirm")  # typed: confident
+
+
+@pytest.mark.parametrize("kind", ["unsure", "no"])
+def test_unclear_or_no_never_leads_deeper(kind):
+    p = plan(AskYesNo("q", "Go on?", yes="deeper", no="grounding_end"), Say("deeper", "D."))
+    run = drive(p, answers(heard(kind)))
+    assert "deeper" not in run.steps()
+    assert run.events("branch")[0].fields["to"] == "grounding_end"
+
+
+def test_a_doubtful_no_to_a_risk_question_is_confirmed():
+    p = plan(AskYesNo("risk", "At risk?", yes="grounding_end", unclear="yes"),
+             Say("on", "On."))
+    run = drive(p, answers(heard("no", confidence=0.2), heard("yes")))
+    assert "I heard no. Is that right?" in run.spoken()
+    assert run.steps()[1] == "on"
+    run = drive(p, answers(heard("no", confidence=0.2), heard("no"), heard("unsure")))
+    assert run.steps()[1] == "grounding_end"  # asked again; "maybe" counts as yes here

@@ -24,6 +24,7 @@ def test_export_csv_has_one_row_per_event(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(first) + len(second)
     assert {r["session_id"] for r in rows} == {"1", "2"}
+    assert {r["client"] for r in rows} == {""}  # the single local user
     ratings = [(r["session_id"], json.loads(r["fields"])["value"]) for r in rows
                if r["event"] == "rating" and json.loads(r["fields"])["scale"] == "distress"]
     assert ratings == [("1", 7), ("1", 3), ("2", 5)]
@@ -42,7 +43,7 @@ def test_export_json_to_a_file(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     (session,) = data["sessions"]
     assert session["script"] == "safe_place" and session["end_reason"] == "completed"
     assert [e["event"] for e in session["events"]] == [e.event for e in events]
@@ -81,9 +82,10 @@ def test_forget_all_asks_first_and_a_no_deletes_nothing(tmp_path: Path) -> None:
         assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
 
 
-def test_forget_all_deletes_every_user_file(tmp_path: Path) -> None:
+def test_forget_all_deletes_our_files_and_leaves_the_rest(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     _user_files(folder)
+    (folder / "native.log").write_text("ALSA lib pcm.c: underrun occurred\n")
     profile = tmp_path / "config" / "profile.toml"
     profile.parent.mkdir()
     profile.write_text('safe_place = "the lake"\n', encoding="utf-8")
@@ -92,7 +94,11 @@ def test_forget_all_deletes_every_user_file(tmp_path: Path) -> None:
     assert "Everything recorded is gone." in result.stdout
     assert not profile.exists()  # the safe place and anchor phrase are personal too
     left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-    assert left == ["models", "models/vosk-small", "models/vosk-small/model.bin"]
+    # transcripts.jsonl was not written by voice-imrs: it is named, and left alone.
+    assert left == ["models", "models/vosk-small", "models/vosk-small/model.bin",
+                    "transcripts.jsonl"]
+    assert f"Left in place (not written by voice-imrs): {folder / 'transcripts.jsonl'}" \
+        in result.stdout
     history = cli(folder, "history")
     assert history.stdout == "No sessions recorded.\n"
 
@@ -137,3 +143,72 @@ def test_forget_unknown_session_and_missing_choice_are_clear(tmp_path: Path) -> 
     assert neither.returncode == 2 and "--all" in neither.stderr
     both = cli(folder, "forget", "--all", "--session", "1")
     assert both.returncode == 2 and "Traceback" not in both.stderr
+
+
+def _tree(folder: Path) -> list[tuple[str, bytes]]:
+    return sorted((str(p.relative_to(folder)), p.read_bytes() if p.is_file() else b"")
+                  for p in folder.rglob("*"))
+
+
+def test_forget_refuses_a_profile_path_outside_our_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    record(folder, session_events((7, 3)))
+    precious = tmp_path / "elsewhere"
+    (precious / "photos").mkdir(parents=True)
+    (precious / "photos" / "holiday.jpg").write_bytes(b"jpeg")
+    (precious / "notes.toml").write_text("x = 1\n")
+    before, data_before = _tree(precious), _tree(folder)
+    for target in (precious, precious / "notes.toml", precious / "photos",
+                   tmp_path / "config" / ".." / "elsewhere" / "notes.toml", Path("/")):
+        result = cli(folder, "forget", "--all", "--yes", "--profile", str(target))
+        assert result.returncode == 2, result
+        assert "Traceback" not in result.stderr
+        assert "forget deletes only voice-imrs's own files" in result.stderr
+        assert "Nothing was deleted" in result.stderr
+        assert _tree(precious) == before
+        assert _tree(folder) == data_before  # the record was not touched either
+
+
+def test_forget_refuses_a_folder_named_like_a_profile_in_our_config(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    config = tmp_path / "config"
+    (config / "profile.toml").mkdir(parents=True)
+    (config / "profile.toml" / "inside.txt").write_text("keep")
+    result = cli(folder, "forget", "--all", "--yes")
+    assert result.returncode == 2 and "not a profile file" in result.stderr
+    assert (config / "profile.toml" / "inside.txt").read_text() == "keep"
+
+
+def test_forget_never_follows_links_and_keeps_other_files_of_a_shared_folder(
+        tmp_path: Path) -> None:
+    # A data folder that is also used for other things (a mistaken VOICE_IMRS_DATA_DIR).
+    folder = tmp_path / "home"
+    record(folder, session_events((6, 2)))
+    (folder / "thesis.odt").write_bytes(b"years of work")
+    (folder / "Documents").mkdir()
+    (folder / "Documents" / "letter.txt").write_text("dear")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.wav").write_bytes(b"RIFF")
+    (folder / "audio").mkdir()
+    (folder / "audio" / "session-1.wav").symlink_to(outside / "keep.wav")
+    (folder / "audio" / "mine.mp3").write_bytes(b"not ours")
+    (folder / "voices").symlink_to(outside)
+    result = cli(folder, "forget", "--all", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert (outside / "keep.wav").read_bytes() == b"RIFF"  # links removed, never followed
+    assert not (folder / "voices").exists() and not (folder / "audio" / "session-1.wav"
+                                                     ).is_symlink()
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == [
+        "Documents", "Documents/letter.txt", "audio", "audio/mine.mp3", "thesis.odt"]
+    assert not (folder / DB_NAME).exists()
+
+
+def test_forget_all_also_deletes_records_set_aside_as_damaged(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    record(folder, session_events((7, 3)))
+    (folder / f"{DB_NAME}.damaged-20261202T150102").write_bytes(b"old pages")
+    (folder / f"{DB_NAME}.damaged-20261202T150102-wal").write_bytes(b"old log")
+    result = cli(folder, "forget", "--all", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert not folder.exists()

@@ -67,7 +67,8 @@ def test_a_spoken_no_deletes_nothing(folder: Path) -> None:
     forget = _forget_by_voice(folder, NO_CLIP)
     assert forget.child.returncode == 1, forget.captions
     assert any("Nothing was deleted" in line for line in forget.captions)
-    assert sorted((folder / "data").rglob("*")) == before
+    # Every file is still there (the sound libraries may have begun a native.log beside them).
+    assert set(before) <= set((folder / "data").rglob("*"))
     assert (folder / "profile.toml").exists()
 
 

@@ -245,7 +245,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_sessions(folder: Path) -
     with sqlite3.connect(folder / DB_NAME) as conn:
         conn.executescript(V1_SCHEMA)
     recorder = SessionRecorder.open(folder)
-    assert schema_version(recorder.conn) == CURRENT_VERSION == 2
+    assert schema_version(recorder.conn) == CURRENT_VERSION == 3
     old = recorder.session(1)
     assert (old.script, old.ratings, old.end_reason, old.transcripts) == (
         "grounding", (6, 2), "completed", False)
@@ -258,9 +258,9 @@ def test_a_version_1_database_is_migrated_and_keeps_its_sessions(folder: Path) -
         assert [s.id for s in store.sessions()] == [1, new_id]
         versions = [r[0] for r in store.conn.execute(
             "SELECT version FROM schema_version ORDER BY version")]
-        assert versions == [1, 2]
+        assert versions == [1, 2, 3]
         columns = {r[1] for r in store.conn.execute("PRAGMA table_info(sessions)")}
-        assert {"boot_id", "proc_start", "transcripts"} <= columns
+        assert {"boot_id", "proc_start", "transcripts", "client", "notes"} <= columns
     assert stat.S_IMODE((folder / DB_NAME).stat().st_mode) == 0o600
 
 
@@ -272,11 +272,17 @@ def test_a_database_from_a_newer_version_is_refused_clearly(folder: Path) -> Non
         RecordStore.open(folder)
 
 
-def test_a_file_that_is_not_a_database_is_a_clear_error(folder: Path) -> None:
+def test_a_file_that_is_not_a_database_is_set_aside_not_deleted(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder.mkdir()
     (folder / DB_NAME).write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(RecordError, match="cannot be read"):
-        RecordStore.open(folder)
+    with RecordStore.open(folder) as store:
+        assert store.sessions() == []  # a fresh store: the next session is recorded
+    aside = [p for p in folder.iterdir() if ".damaged-" in p.name]
+    assert len(aside) == 1 and aside[0].read_bytes() == b"this is not sqlite" * 100
+    said = capsys.readouterr().err
+    assert "was set aside" in said and "voice-imrs recover" in said
+    assert "forget" not in said
 
 
 def test_wal_mode_and_synchronous_normal(folder: Path) -> None:

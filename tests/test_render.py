@@ -137,9 +137,15 @@ def bell_onset(audio: np.ndarray, template: np.ndarray, around_s: float,
 
 def match_scores(audio: np.ndarray, template: np.ndarray) -> np.ndarray:
     """Normalized correlation of ``template`` at every offset in ``audio`` (1: identical)."""
+    from scipy.signal import correlate
+
     x, t = audio.astype(np.float64), template.astype(np.float64)
-    energy = np.sqrt(np.convolve(x * x, np.ones(len(t)), "valid"))
-    return np.correlate(x, t, "valid") / (energy * np.linalg.norm(t) + 1e-9)
+    # Running sums and an FFT correlation: the direct ones take minutes on a 10 s span.
+    squares = np.concatenate([[0.0], np.cumsum(x * x)])
+    energy = np.sqrt(np.maximum(squares[len(t):] - squares[:-len(t)], 0.0))
+    scores = correlate(x, t, "valid", method="fft") / (energy * np.linalg.norm(t) + 1e-9)
+    # Near-silent windows: the running sums' rounding would make noise look like a match.
+    return np.where(energy > 1e-3 * max(float(energy.max()), 1.0), scores, 0.0)
 
 
 # ---------------------------------------------------------------- the calm path rules
@@ -201,20 +207,26 @@ def test_a_calm_path_that_never_ends_is_a_script_error():
 def test_rendered_wav_duration_bells_loudness_and_cue_sheet(env, capsys):
     folder, script = env
     out = folder / "track.wav"
-    assert render([str(script), "--out", str(out), "--background", "rain"]) == 0
+    # espeak-ng, as tts_seconds measures: the expected length is the sum of its parts.
+    assert render([str(script), "--out", str(out), "--background", "rain",
+                   "--tts", "espeak"]) == 0
     captured = capsys.readouterr()
-    assert "100%" in captured.err and "Wrote" in captured.out
+    assert "100 percent" in captured.err and "Wrote" in captured.out  # plain: not a tty
+    assert "\r" not in captured.err and "#" not in captured.err
     audio, rate = read_wav(out)
     assert rate == RATE
     sheet = json.loads((folder / "track.cues.json").read_text())
 
-    # Duration: every prompt, cue, pause, timer and the bell's lead, nothing more.
+    # Duration: every prompt, cue, pause, timer and the bell's lead, and the soft edges
+    # (the opening bell's lead, the gap before the closing bell and its ringing out).
     spoken = ["Welcome to this short practice.",
               "From zero to ten, how distressed do you feel right now?",
               track_module.RATING_CUE, "Do you feel settled?", track_module.YES_NO_CUE,
               "Come back to the room. Feel your feet on the floor.", "Well done."]
     expected = (sum(tts_seconds(t) for t in spoken) + 1 + 5 + 5 + 1 + 10 + 10
-                + track_module.BELL_LEAD_S + 2 * track_module.EDGE_S)
+                + track_module.BELL_LEAD_S + 2 * track_module.EDGE_S
+                + track_module.START_LEAD_S + track_module.END_GAP_S
+                + len(load_asset(track_module.EDGE_BELL, RATE)) / RATE)
     assert expected - 0.1 < len(audio) / rate < expected + 0.3
     assert sheet["duration_s"] == pytest.approx(len(audio) / rate, abs=0.01)
 
@@ -225,21 +237,25 @@ def test_rendered_wav_duration_bells_loudness_and_cue_sheet(env, capsys):
     ids = [s["id"] for s in sheet["steps"]]
     assert ids == ["intro", "rating", "breathe", "quiet", "settled", "grounding_return", "end"]
     starts = [s["start_s"] for s in sheet["steps"]]
-    assert starts == sorted(starts) and starts[0] == pytest.approx(track_module.EDGE_S)
+    assert starts == sorted(starts) and starts[0] == pytest.approx(
+        track_module.EDGE_S + track_module.START_LEAD_S)
     assert {s["kind"] for s in sheet["steps"]} >= {"say", "askrating", "timed", "askyesno"}
     assert sheet["steps"][1]["text"].startswith("From zero to ten")
     assert sheet["background"] == "rain" and "lowest-distress" in sheet["rules"]
 
-    # Bells: the phase bell at the intro, the chime at each timer interval; each one is in
-    # the audio exactly where the cue sheet says (matched filter on the asset itself).
+    # Bells: the soft opening bell, the phase bell at the intro, the chime at each timer
+    # interval, the soft closing bell; each one is in the audio exactly where the cue
+    # sheet says (matched filter on the asset itself).
     bells = sheet["bells"]
-    assert [b["name"] for b in bells] == ["bell", "chime", "chime"]
+    assert [b["name"] for b in bells] == ["chime", "bell", "chime", "chime", "chime"]
     quiet = next(s for s in sheet["steps"] if s["id"] == "quiet")["start_s"]
-    assert [b["time_s"] for b in bells[1:]] == pytest.approx([quiet, quiet + 5], abs=0.01)
-    for bell in bells:
+    assert [b["time_s"] for b in bells[2:4]] == pytest.approx([quiet, quiet + 5], abs=0.01)
+    assert bells[0]["time_s"] == pytest.approx(track_module.EDGE_S)
+    for number, bell in enumerate(bells):
         found, score = bell_onset(audio, load_asset(bell["name"], RATE), bell["time_s"])
         assert abs(found - bell["time_s"]) < 0.005, bell
-        assert score > 0.8, bell
+        soft = number in (0, len(bells) - 1)  # the edge bells sit softly under the rain
+        assert score > (0.55 if soft else 0.8), bell
     # ...and not where no bell rings (the rating question).
     rating_at = sheet["steps"][1]["start_s"]
     assert bell_onset(audio, load_asset("bell", RATE), rating_at + 1.0)[1] < 0.5

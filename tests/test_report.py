@@ -37,7 +37,8 @@ class PageReader(HTMLParser):
             imgs = self.charts[-1]["imgs"]
             assert isinstance(imgs, list)
             imgs.append((values.get("src") or "", values.get("alt") or ""))
-        if tag == "table" and self.charts:
+        # The console's per-part table (class "parts") sits under a session's chart too.
+        if tag == "table" and self.charts and values.get("class") != "parts":
             self.charts[-1]["tables"] = int(str(self.charts[-1]["tables"])) + 1
 
     def handle_data(self, data: str) -> None:

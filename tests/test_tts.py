@@ -134,10 +134,17 @@ def test_pyttsx3_prints_nothing_and_lists_voices(capfd: pytest.CaptureFixture[st
 
 
 def test_registry_names() -> None:
-    assert isinstance(make_synthesizer("auto"), EspeakSynthesizer)  # Linux, library present
+    from voice_imrs.tts.piper import PiperSynthesizer
+    from voice_imrs.tts.routing import NeuralFirstSynthesizer
+
+    auto = make_synthesizer("auto")  # the neural voice is installed with the package
+    assert isinstance(auto, NeuralFirstSynthesizer)
+    assert isinstance(auto.other(), EspeakSynthesizer)  # Linux, library present
+    assert isinstance(make_synthesizer("piper"), NeuralFirstSynthesizer)
+    assert isinstance(auto.neural, PiperSynthesizer)
     assert isinstance(make_synthesizer("espeak"), EspeakSynthesizer)
     assert isinstance(make_synthesizer("pyttsx3"), Pyttsx3Synthesizer)
-    with pytest.raises(UnknownChoiceError, match="auto, espeak, pyttsx3"):
+    with pytest.raises(UnknownChoiceError, match="auto, espeak, piper, pyttsx3"):
         make_synthesizer("festival")
 
 
@@ -183,3 +190,43 @@ def test_prefetch_renders_in_the_background(espeak: EspeakSynthesizer) -> None:
         cache.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("prompt-prefetch")]
     assert rms(cache.render("After close.", VoiceSettings())) > 300
+
+
+def test_a_stream_plays_before_the_prompt_is_rendered_and_is_cached_after() -> None:
+    from voice_imrs.tts.cache import PromptCache
+    from voice_imrs.tts.piper import PiperSynthesizer
+
+    text = " ".join([PROMPT] * 3)  # nine sentences
+    with PromptCache(PiperSynthesizer()) as cache:
+        started = time.perf_counter()
+        stream = cache.stream(text, VoiceSettings())
+        assert time.perf_counter() - started < 0.5, "stream returns at once"
+        assert stream.wait_beyond(0, timeout=30)
+        assert not stream.done, "the first sentence is there before the last"
+        assert stream.wait_beyond(10 ** 6, timeout=60) and stream.done
+        assert stream.error is None
+        assert cache.cached(text, VoiceSettings())
+        whole = cache.render(text, VoiceSettings())
+        assert len(whole) == len(stream.audio()) and cache.misses == 1
+        again = cache.stream(text, VoiceSettings())
+        assert again.done and len(again.audio()) == len(whole)
+        # A prefetch under way is shared, not rendered twice.
+        cache.prefetch("Breathe out slowly.", VoiceSettings())
+        shared = cache.stream("Breathe out slowly.", VoiceSettings())
+        assert shared.wait_beyond(10 ** 6, timeout=30) and rms(shared.audio()) > 500
+        assert cache.misses == 1
+
+
+def test_a_cancelled_stream_stops_rendering_and_is_not_cached(
+        espeak: EspeakSynthesizer) -> None:
+    from voice_imrs.tts.cache import PromptCache
+
+    text = " ".join([PROMPT] * 100)
+    with PromptCache(espeak) as cache:
+        stream = cache.stream(text, VoiceSettings())
+        assert stream.wait_beyond(0, timeout=10)
+        stream.cancel()
+        assert stream.wait_beyond(10 ** 6, timeout=10) and stream.done
+        assert stream.error is not None
+        assert not cache.cached(text, VoiceSettings())
+        assert rms(cache.render("After a stop.", VoiceSettings())) > 300

@@ -60,6 +60,7 @@ def test_unknown_settings_are_named(perspective: str, eyes: str, word: str) -> N
 
 @pytest.mark.parametrize(("text", "fragment"), [
     ("[first: a | open: b]", "mixes perspective and eyes"),
+    ("[live: a | closed: b]", "mixes delivery and eyes"),
     ("[first: a | first: b]", "twice"),
     ("[first: a | sideways b]", "does not start with"),
     ("[first: never closed", "no closing"),
