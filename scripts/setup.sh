@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(espeak-ng libespeak-ng1 libportaudio2 pulseaudio pulseaudio-utils
-              libasound2-plugins alsa-utils ffmpeg python3-venv)
+              libasound2-plugins alsa-utils ffmpeg python3-venv
+              libspeexdsp1)  # libspeexdsp1: the echo canceller (voice_imrs/audio/echo_canceller.py)
+# The console's browser test: Debian's headless Chromium and its driver (no browser download).
+APT_PACKAGES+=(chromium chromium-driver fonts-dejavu-core)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
