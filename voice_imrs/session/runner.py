@@ -140,10 +140,11 @@ class _Playing:
     stream: PromptStream | None = None
     taken: int = 0
     name: str = ""  # a bell's asset name
+    complete: bool = False  # every chunk of ``stream`` is in ``audio``
 
     @property
     def rendered(self) -> bool:
-        return self.stream is None or self.stream.done
+        return self.stream is None or self.complete
 
 
 class SessionRunner:
@@ -441,21 +442,26 @@ class SessionRunner:
         """Add what the prompt's stream rendered since the last block.
 
         A sound device never waits (silence plays until the first sentence is there); a
-        file or null sink does, so a simulated session sounds the same on any machine.
+        file or null sink waits for a whole block or the end, so a simulated session
+        sounds the same, to the sample, on any machine and at any render speed.
         """
-        if playing.stream is None:
+        stream = playing.stream
+        if stream is None:
             return
-        if (playing.position >= len(playing.audio) and not playing.rendered
-                and not self.sink.realtime):
-            playing.stream.wait_beyond(playing.taken, RENDER_WAIT_S)
-        fresh = playing.stream.chunks_from(playing.taken)
-        if fresh:
-            playing.taken += len(fresh)
-            # Resampled per chunk: chunks end at a pause between sentences, so no seam.
-            more = [self._at_sink_rate(chunk) for chunk in fresh]
-            playing.audio = np.concatenate([playing.audio, *more])
-        elif playing.stream.done and playing.stream.error is not None:
-            raise playing.stream.error  # the session's fault handling takes over
+        while not playing.complete:
+            fresh, playing.complete = stream.pending_from(playing.taken)
+            if fresh:
+                playing.taken += len(fresh)
+                # Resampled per chunk: chunks end at a pause between sentences, so no seam.
+                more = [self._at_sink_rate(chunk) for chunk in fresh]
+                playing.audio = np.concatenate([playing.audio, *more])
+            if playing.complete and stream.error is not None:
+                raise stream.error  # the session's fault handling takes over
+            short = len(playing.audio) - playing.position < self._out_block
+            if self.sink.realtime or not short or playing.complete:
+                return
+            if not stream.wait_beyond(playing.taken, RENDER_WAIT_S):
+                return  # a render this slow is stuck: play on, the fault shows later
 
     def _key_hint(self) -> str | None:
         """The key hint for a question being asked for the first time (not a reprompt)."""

@@ -78,6 +78,13 @@ class PromptStream:
         with self._lock:
             return self._chunks[index:]
 
+    def pending_from(self, index: int) -> tuple[list[PCM], bool]:
+        """The chunks from ``index`` on, and whether they are the last (read together, so
+        a chunk added just before ``finish`` is never left out of a finished prompt).
+        """
+        with self._lock:
+            return self._chunks[index:], self._done.is_set()
+
     def wait_beyond(self, count: int, timeout: float) -> bool:
         """Wait until there are more than ``count`` chunks, or the end; False on timeout."""
         with self._lock:
