@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
+from quiet_session import NobodySpeaks, PacedSink, silence
 
 from voice_imrs.cli.live_args import live_options
 from voice_imrs.cli.main import build_parser
@@ -20,7 +20,7 @@ from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import End, Say, Script, Timed
 from voice_imrs.session import parts
 from voice_imrs.session.captions import Captions, make_captions
-from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.session.runner import Observers, SessionRunner
 
 SCRIPT = Script("captions", "Captions", (
     Say("hello", "Hello, and welcome."),
@@ -47,53 +47,17 @@ class Timeline:
         """Nothing buffered."""
 
 
-class TimelineSink:
+class TimelineSink(PacedSink):
     """An AudioSink that notes each block with voice in it on the shared timeline."""
 
-    realtime = False
-    queued_s = 0.0
-
     def __init__(self, timeline: Timeline, rate: int) -> None:
-        self.timeline, self._rate, self.blocks = timeline, rate, 0
-
-    @property
-    def sample_rate(self) -> int:
-        return self._rate
+        super().__init__(rate)
+        self.timeline, self.blocks = timeline, 0
 
     def write(self, block: np.ndarray) -> None:
         self.blocks += 1
         if np.abs(block.astype(np.int32)).max(initial=0) > 200:
             self.timeline.items.append(("voice", self.blocks))
-
-    def abort(self) -> None:
-        """Nothing queued."""
-
-    def drain(self) -> None:
-        """Nothing buffered."""
-
-    def check_alive(self) -> None:
-        """Never goes away."""
-
-    def close(self) -> None:
-        """Nothing held."""
-
-
-class NobodySpeaks:
-    """The microphone side: hears nothing."""
-
-    hearing_speech = False
-
-    def feed(self, block: np.ndarray, expect: object) -> list:
-        return []
-
-    def reset(self) -> None:
-        """Nothing in progress."""
-
-
-async def _silence(seconds: float) -> AsyncIterator[np.ndarray]:
-    for _ in range(int(seconds * 50)):
-        yield np.zeros(BLOCK, np.int16)
-        await asyncio.sleep(0)
 
 
 def _run(when: str) -> list[tuple[str, object]]:
@@ -107,7 +71,7 @@ def _run(when: str) -> list[tuple[str, object]]:
             runner = SessionRunner(
                 parts.plan_for(SCRIPT, profile), parts.variables_for(profile),
                 renderer=speech.renderer, voice=parts.voice_for(profile),  # type: ignore[arg-type]
-                sink=TimelineSink(timeline, speech.sample_rate), blocks=_silence(90.0),
+                sink=TimelineSink(timeline, speech.sample_rate), blocks=silence(90.0),
                 listener=NobodySpeaks(), observers=Observers(lines=captions),
                 echo_gate=False)
             return await asyncio.wait_for(runner.run(), 60.0)

@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
 
 import numpy as np
+from quiet_session import NobodySpeaks, PacedSink, silence
 
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import End, Say, Script
 from voice_imrs.ports import VoiceSettings
 from voice_imrs.session import parts
-from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.session.runner import Observers, SessionRunner
 from voice_imrs.tts.cache import PromptStream
 
 SCRIPT = Script("slow", "Slow", (
@@ -71,45 +71,15 @@ class SlowPrompts(WholePrompts):
         return stream
 
 
-class RecordingSink:
-    """A file-like sink (it does not play in real time) that keeps every block."""
-
-    realtime = False
-    queued_s = 0.0
+class RecordingSink(PacedSink):
+    """Keeps every block the session wrote."""
 
     def __init__(self, rate: int) -> None:
-        self.sample_rate, self.blocks = rate, []
+        super().__init__(rate)
+        self.blocks: list[np.ndarray] = []
 
     def write(self, block: np.ndarray) -> None:
         self.blocks.append(np.array(block))
-
-    def abort(self) -> None:
-        """Nothing queued."""
-
-    def drain(self) -> None:
-        """Nothing buffered."""
-
-    def check_alive(self) -> None:
-        """Never goes away."""
-
-    def close(self) -> None:
-        """Nothing held."""
-
-
-class NobodySpeaks:
-    hearing_speech = False
-
-    def feed(self, block: np.ndarray, expect: object) -> list:
-        return []
-
-    def reset(self) -> None:
-        """Nothing in progress."""
-
-
-async def _silence(seconds: float) -> AsyncIterator[np.ndarray]:
-    for _ in range(int(seconds * 50)):
-        yield np.zeros(BLOCK, np.int16)
-        await asyncio.sleep(0)
 
 
 def _played(renderer: WholePrompts) -> np.ndarray:
@@ -120,7 +90,7 @@ def _played(renderer: WholePrompts) -> np.ndarray:
         runner = SessionRunner(
             parts.plan_for(SCRIPT, profile), parts.variables_for(profile),
             renderer=renderer, voice=parts.voice_for(profile),  # type: ignore[arg-type]
-            sink=sink, blocks=_silence(60.0), listener=NobodySpeaks(),  # type: ignore[arg-type]
+            sink=sink, blocks=silence(60.0), listener=NobodySpeaks(),  # type: ignore[arg-type]
             observers=Observers(), echo_gate=False)
         return await asyncio.wait_for(runner.run(), 60.0)
 
