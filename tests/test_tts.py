@@ -107,20 +107,25 @@ def test_concurrent_synthesis_is_serialized_safely(espeak: EspeakSynthesizer) ->
     assert all(abs(n - alone) < 0.05 * alone for n in results.values()), (results, alone)
 
 
-def test_pyttsx3_renders_real_audio_and_shares_espeak_safely(espeak: EspeakSynthesizer) -> None:
+def test_pyttsx3_renders_real_audio_and_every_rate_takes_effect(
+        espeak: EspeakSynthesizer) -> None:
     synth = Pyttsx3Synthesizer()
     assert isinstance(synth, Synthesizer)
     audio = synth.render(PROMPT, VoiceSettings(voice="en-us"))
     assert synth.sample_rate == 22050
     assert 3.0 < len(audio) / synth.sample_rate < 10.0
     assert rms(audio) > 500
-    # The direct espeak adapter keeps working after pyttsx3 used the same library, and back.
+    # The direct espeak adapter keeps working beside it (on Linux, the same library).
     assert rms(render(espeak, PROMPT)) > 500
     again = render(synth, "Hello again.", VoiceSettings(voice="English (Great Britain)"))
     assert rms(again) > 300
-    slow = synth.render(PROMPT, VoiceSettings(rate_wpm=110))
-    fast = synth.render(PROMPT, VoiceSettings(rate_wpm=220))
-    assert len(slow) > 1.5 * len(fast)
+    # pyttsx3's own espeak driver lost a rate set just before a render in 9 of 60 tries:
+    # every one of these pairs must come out at its own rate (old code: 1 in 10 did not).
+    for attempt in range(30):
+        synth.render("Hello.", VoiceSettings(voice="English (Great Britain)"))
+        slow = synth.render(PROMPT, VoiceSettings(rate_wpm=110))
+        fast = synth.render(PROMPT, VoiceSettings(rate_wpm=220))
+        assert len(slow) > 1.5 * len(fast), attempt
 
 
 def test_pyttsx3_prints_nothing_and_lists_voices(capfd: pytest.CaptureFixture[str]) -> None:

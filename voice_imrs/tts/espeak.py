@@ -5,10 +5,11 @@ chunks within milliseconds, and returning 1 from the synth callback abandons the
 once, so a prompt can start playing before it is fully rendered and can be dropped early.
 
 espeak-ng keeps one global state per process and is not thread-safe, so every call into it
-holds ``ESPEAK_LOCK``. pyttsx3's espeak driver loads the same library (see
-pyttsx3_render.py): it starts it in "retrieval" mode and starting it twice hangs, so we use
-that same mode, start it only if pyttsx3 has not, and wait for each synthesis with
-``espeak_Synchronize`` (the callback then runs on espeak's own thread).
+holds ``ESPEAK_LOCK``. It is started in synchronous mode: each call runs on the caller's
+thread and the callback runs inside ``espeak_Synth``. Its asynchronous modes queue every
+setting on a thread of their own, and that queue can drop a setting made just before a
+synthesis (measured with pyttsx3's driver: 9 of 60 renders at the wrong rate), which is
+also why pyttsx3 does not drive this library in our process (see pyttsx3_render.py).
 
 A synthesis runs on a short-lived worker thread that fills an unbounded queue: the library
 call never waits for the consumer, so the lock is held only for the few milliseconds
@@ -33,7 +34,7 @@ from voice_imrs.ports import PCM, VoiceInfo, VoiceSettings
 #: Every call into libespeak-ng holds this (the library is a process-wide singleton).
 ESPEAK_LOCK = threading.RLock()
 
-_AUDIO_OUTPUT_RETRIEVAL = 1
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
@@ -43,8 +44,6 @@ _EE_OK = 0
 #: Milliseconds of audio per synth callback: small chunks let playback start early.
 _CHUNK_MS = 100
 _MIN_RATE, _MAX_RATE = 80, 450
-#: espeak-ng's output rate for every voice.
-_ESPEAK_RATE = 22050
 
 
 class _EspeakVoice(ctypes.Structure):
@@ -82,18 +81,14 @@ class _Library:
         dll.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint,
                                      ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
                                      ctypes.c_void_p, ctypes.c_void_p]
-        dll.espeak_Synchronize.restype = ctypes.c_int
         dll.espeak_SetParameter.restype = ctypes.c_int
         dll.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         dll.espeak_SetVoiceByName.restype = ctypes.c_int
         dll.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         dll.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
         dll.espeak_ListVoices.argtypes = [ctypes.POINTER(_EspeakVoice)]
-        if _pyttsx3_initialized_espeak():
-            rate = _ESPEAK_RATE  # pyttsx3 started it in the same mode; a second start hangs
-        else:
-            rate = dll.espeak_Initialize(_AUDIO_OUTPUT_RETRIEVAL, _CHUNK_MS, None,
-                                         _INITIALIZE_DONT_EXIT)
+        rate = dll.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, _CHUNK_MS, None,
+                                     _INITIALIZE_DONT_EXIT)
         if rate <= 0:
             raise VoiceError("espeak-ng could not start (its voice data may be missing).",
                              hint="Reinstall it: sudo apt install --reinstall espeak-ng-data.")
@@ -157,32 +152,13 @@ def _load_dll() -> ctypes.CDLL:
             continue
     raise VoiceError(
         "The espeak-ng speech library (libespeak-ng) is not installed.",
-        hint=("Install it (Debian/Ubuntu: sudo apt install espeak-ng libespeak-ng1), "
-              "or choose --tts pyttsx3." if sys.platform.startswith("linux")
+        hint=("Install it (Debian/Ubuntu: sudo apt install espeak-ng libespeak-ng1)."
+              if sys.platform.startswith("linux")
               else "Install espeak-ng, or choose --tts pyttsx3."),
     )
 
 
-def _pyttsx3_initialized_espeak() -> bool:
-    driver = sys.modules.get("pyttsx3.drivers.espeak")
-    return bool(driver and getattr(driver.EspeakDriver, "_moduleInitialized", False))
-
-
 _library: _Library | None = None
-
-
-def wait_for_espeak() -> None:
-    """Block until libespeak-ng has finished what it was given (and its callbacks ran).
-
-    pyttsx3's ``runAndWait`` can return before espeak-ng finished writing the file.
-    """
-    with ESPEAK_LOCK:
-        _get_library().dll.espeak_Synchronize()
-
-
-def espeak_started_here() -> bool:
-    """Whether this module already started libespeak-ng (pyttsx3 must not start it again)."""
-    return _library is not None
 
 
 def _get_library() -> _Library:
@@ -287,7 +263,6 @@ class EspeakSynthesizer:
         dll = library.dll
         try:
             with ESPEAK_LOCK:
-                # Another user of the library (pyttsx3) may have set its own callback.
                 dll.espeak_SetSynthCallback(library.callback)
                 if dll.espeak_SetVoiceByName(voice.encode("utf-8")) != _EE_OK:
                     raise VoiceError(f"espeak-ng could not load voice {voice!r}.",
@@ -300,10 +275,9 @@ class EspeakSynthesizer:
                 data = text.encode("utf-8") + b"\0"
                 library.job = job
                 try:
+                    # Synchronous mode: returns when the text is done or abandoned.
                     dll.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0,
                                      _CHARS_UTF8 | _ENDPAUSE, None, None)
-                    # Retrieval mode synthesizes on espeak's thread: wait for the end.
-                    dll.espeak_Synchronize()
                 finally:
                     library.job = None
         except BaseException as error:  # handed to the consumer, raised there

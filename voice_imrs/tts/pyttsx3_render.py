@@ -5,14 +5,15 @@ Its own ``say()``/``stop()`` cannot interrupt speech on Linux, so we only ask it
 a WAV file (``save_to_file`` + ``runAndWait``), read that back and hand out chunks that
 our own output stream plays (and can cut off).
 
-Three pyttsx3 habits are handled here: its espeak driver prints "Audio saved to ..." (we
-silence that module's ``print``); a file target sticks to the engine (we build a fresh
-engine for every render); and on Linux ``runAndWait`` may return before espeak-ng's thread
-wrote the file (it won a race only for short prompts), so we wait for espeak-ng.
+Two pyttsx3 habits are handled here: a driver may print "Audio saved to ..." (we silence
+that module's ``print``), and a file target sticks to the engine (we build a fresh engine
+for every render).
 
-On Linux the espeak driver shares libespeak-ng with EspeakSynthesizer, so renders hold the
-same ``ESPEAK_LOCK``, and whichever of the two starts the library first, the other does
-not start it again (a second start hangs it).
+On Linux pyttsx3's driver is espeak-ng, the library EspeakSynthesizer already drives in
+this process. The driver runs it in an asynchronous mode without waiting for its settings
+to take effect, and 9 of 60 renders came out at the wrong rate; the library also cannot be
+started twice. So on Linux this synthesizer renders through EspeakSynthesizer: the same
+voices, the same library, no race.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from voice_imrs.audio.wav import read_wav
 from voice_imrs.errors import AudioFormatError, UnknownChoiceError, VoiceError
 from voice_imrs.ports import PCM, VoiceInfo, VoiceSettings
-from voice_imrs.tts.espeak import ESPEAK_LOCK, espeak_started_here, wait_for_espeak
+from voice_imrs.tts.espeak import EspeakSynthesizer
 
 #: Samples per yielded chunk (about 100 ms at 22050 Hz), like EspeakSynthesizer.
 _CHUNK = 2205
@@ -41,18 +44,6 @@ def _quiet(*_args: object, **_kwargs: object) -> None:
     """Stands in for ``print`` inside pyttsx3's driver module."""
 
 
-def _skip_second_espeak_start() -> None:
-    """Tell pyttsx3's espeak driver that libespeak-ng is already started (by espeak.py).
-
-    libespeak-ng keeps one state per process; starting it a second time hangs it.
-    """
-    from pyttsx3.drivers import espeak as driver
-
-    if not driver.EspeakDriver._moduleInitialized:
-        driver.EspeakDriver._moduleInitialized = True
-        driver.EspeakDriver._defaultVoice = "gmw/en-US"
-
-
 def _new_engine() -> Any:
     """A fresh pyttsx3 engine (pyttsx3.init() would hand back a cached one)."""
     try:
@@ -60,14 +51,11 @@ def _new_engine() -> Any:
     except ImportError as error:
         raise VoiceError(f"pyttsx3 cannot be imported ({error}).",
                          hint="Install it: python3 -m pip install pyttsx3.") from None
-    if sys.platform.startswith("linux") and espeak_started_here():
-        _skip_second_espeak_start()
     try:
         engine = Engine()
     except (OSError, RuntimeError, ImportError) as error:
         raise VoiceError(f"pyttsx3 could not start a speech engine ({error}).",
-                         hint="On Linux install espeak-ng (sudo apt install espeak-ng "
-                              "libespeak-ng1), or choose --tts espeak.") from None
+                         hint="Choose another voice engine with --tts.") from None
     driver = importlib.import_module(f"pyttsx3.drivers.{engine.driver_name}")
     driver.print = _quiet  # type: ignore[attr-defined]  # its "Audio saved to ..." line
     return engine
@@ -84,6 +72,8 @@ class Pyttsx3Synthesizer:
     def __init__(self) -> None:
         self._rate = 22050
         self._voices: list[VoiceInfo] | None = None
+        # Linux: pyttsx3's driver would be this same library (see the module docstring).
+        self._espeak = EspeakSynthesizer() if sys.platform.startswith("linux") else None
 
     @property
     def sample_rate(self) -> int:
@@ -91,8 +81,10 @@ class Pyttsx3Synthesizer:
         return self._rate
 
     def voices(self) -> list[VoiceInfo]:
+        if self._espeak is not None:
+            return self._espeak.voices()
         if self._voices is None:
-            with ESPEAK_LOCK, _render_lock:
+            with _render_lock:
                 engine = _new_engine()
                 try:
                     raw = engine.getProperty("voices")
@@ -121,10 +113,14 @@ class Pyttsx3Synthesizer:
 
     def render(self, text: str, settings: VoiceSettings) -> PCM:
         """The whole prompt as PCM at ``sample_rate``."""
+        if self._espeak is not None:
+            chunks = list(self._espeak.synthesize(text, settings))
+            self._rate = self._espeak.sample_rate
+            return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
         voice = self.voice_id(settings.voice)
         with tempfile.TemporaryDirectory(prefix="voice-imrs-tts-") as folder:
             path = Path(folder) / "prompt.wav"
-            with ESPEAK_LOCK, _render_lock:
+            with _render_lock:
                 engine = _new_engine()
                 try:
                     if voice is not None:
@@ -135,9 +131,6 @@ class Pyttsx3Synthesizer:
                     self._set_pitch(engine, settings.pitch)
                     engine.save_to_file(text, os.fspath(path))
                     engine.runAndWait()
-                    if engine.driver_name == "espeak":
-                        # Its loop can end before espeak-ng's thread wrote the file.
-                        wait_for_espeak()
                 except (RuntimeError, ValueError, KeyError) as error:
                     raise VoiceError(f"pyttsx3 could not render the prompt ({error}).",
                                      hint="Try another voice, or --tts espeak.") from None
