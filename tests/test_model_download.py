@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from voice_imrs.asr.model_download import KNOWN_MODELS, download_model
+from voice_imrs.asr.model_download import KNOWN_MODELS, download_model, fetch
 from voice_imrs.errors import ModelError, UnknownChoiceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,21 @@ def test_download_verifies_and_unpacks(server: tuple[str, Path], tmp_path: Path)
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["tiny-model"]
     with pytest.raises(ModelError, match="already exists"):
         download_model("tiny-model", tmp_path / "models", url=f"{base}/m.zip", progress=None)
+
+
+def test_plain_progress_is_a_finished_line_each_tenth(server: tuple[str, Path]) -> None:
+    base, served = server
+    data = os.urandom(3_000_000)  # big enough for many read chunks
+    (served / "big.bin").write_bytes(data)
+    plain, bar = io.StringIO(), io.StringIO()
+    assert fetch(f"{base}/big.bin", io.BytesIO(), plain, plain=True) == \
+        hashlib.sha256(data).hexdigest()
+    lines = plain.getvalue().splitlines()
+    assert "\r" not in plain.getvalue() and len(lines) == 10, lines
+    assert lines[0] == "Downloaded 0.3 of 3.0 MB (10 percent)."
+    assert lines[-1] == "Downloaded 3.0 of 3.0 MB (100 percent)."
+    fetch(f"{base}/big.bin", io.BytesIO(), bar)  # a terminal: one bar, redrawn in place
+    assert bar.getvalue().count("\r") > 10 and bar.getvalue().endswith("MB\n")
 
 
 def test_bad_checksum_leaves_nothing_behind(server: tuple[str, Path], tmp_path: Path) -> None:

@@ -45,9 +45,14 @@ CHUNK = 1 << 16
 
 
 def fetch(url: str, out: BinaryIO, progress: TextIO | None = sys.stderr,
-          timeout_s: float = 30.0) -> str:
-    """Copy ``url`` into ``out`` with a progress bar; return the SHA-256 hex digest."""
+          timeout_s: float = 30.0, plain: bool = False) -> str:
+    """Copy ``url`` into ``out`` with a progress bar; return the SHA-256 hex digest.
+
+    plain: one finished line each tenth of the way instead of a bar redrawn in place
+    (for screen readers, logs and dumb terminals: ``cli.plain``).
+    """
     digest = hashlib.sha256()
+    shown = _Progress(progress, plain) if progress is not None else None
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
             total = int(response.headers.get("Content-Length") or 0)
@@ -56,34 +61,63 @@ def fetch(url: str, out: BinaryIO, progress: TextIO | None = sys.stderr,
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
-                if progress is not None:
-                    _draw_progress(progress, done, total)
+                if shown is not None:
+                    shown.update(done, total)
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise ModelError(f"Could not download {url} ({reason}).",
                          hint="Check the network connection and the URL, or download the "
                               "zip yourself and unpack it into models/.") from None
-    if progress is not None:
-        progress.write("\n")
+    if shown is not None:
+        shown.end(done)
     return digest.hexdigest()
 
 
-def _draw_progress(progress: TextIO, done: int, total: int) -> None:
-    width = 30
-    if total:
-        filled = width * done // total
-        progress.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
-                       f"{done / 1e6:6.1f} / {total / 1e6:.1f} MB")
-    else:
-        progress.write(f"\r{done / 1e6:6.1f} MB")
-    progress.flush()
+class _Progress:
+    """How far a download is: a redrawn bar, or (plain) a line each tenth of the way."""
+
+    WIDTH = 30
+    #: Plain output without a known size: a line each this many bytes.
+    PLAIN_STEP = 10_000_000
+
+    def __init__(self, stream: TextIO, plain: bool) -> None:
+        self.stream = stream
+        self.plain = plain
+        self.reported = 0
+        self.total = 0
+
+    def update(self, done: int, total: int) -> None:
+        self.total = total
+        if self.plain:
+            step = 10 * done // total if total else done // self.PLAIN_STEP
+            if step > self.reported:
+                self.reported = step
+                of = f" of {total / 1e6:.1f}" if total else ""
+                percent = f" ({10 * step} percent)" if total else ""
+                self.stream.write(f"Downloaded {done / 1e6:.1f}{of} MB{percent}.\n")
+        elif total:
+            filled = self.WIDTH * done // total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                              f"{done / 1e6:6.1f} / {total / 1e6:.1f} MB")
+        else:
+            self.stream.write(f"\r{done / 1e6:6.1f} MB")
+        self.stream.flush()
+
+    def end(self, done: int) -> None:
+        if not self.plain:
+            self.stream.write("\n")
+        elif not self.total or self.reported < 10:  # no "100 percent" line yet
+            self.stream.write(f"Downloaded {done / 1e6:.1f} MB.\n")
+        self.stream.flush()
 
 
 def download_model(name: str, dest: Path, *, url: str | None = None,
-                   sha256: str | None = None, progress: TextIO | None = sys.stderr) -> Path:
+                   sha256: str | None = None, progress: TextIO | None = sys.stderr,
+                   plain: bool = False) -> Path:
     """Fetch model ``name`` into ``dest``/NAME and return that directory.
 
-    A name not in ``KNOWN_MODELS`` needs ``url`` (and should have ``sha256``).
+    A name not in ``KNOWN_MODELS`` needs ``url`` (and should have ``sha256``). ``plain``:
+    progress as finished lines (see ``fetch``).
     """
     known = KNOWN_MODELS.get(name)
     if known is None and url is None:
@@ -98,7 +132,7 @@ def download_model(name: str, dest: Path, *, url: str | None = None,
     with tempfile.TemporaryDirectory(dir=dest, prefix=f".{name}-") as work:
         archive = Path(work) / "model.zip"
         with archive.open("wb") as out:
-            actual = fetch(url, out, progress)
+            actual = fetch(url, out, progress, plain=plain)
         if expected and actual != expected:
             raise ModelError(f"The download of {name} from {url} is corrupt "
                              f"(SHA-256 {actual}, expected {expected}).",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+from voice_imrs.cli.plain import plain_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -66,6 +69,7 @@ def download_command(args: argparse.Namespace) -> int:
 
     check_download(args.name, args.url, args.sha256)
     dest = Path(args.dest) if args.dest else default_models_dir()
-    target = download_model(args.name, dest, url=args.url, sha256=args.sha256)
+    target = download_model(args.name, dest, url=args.url, sha256=args.sha256,
+                            plain=plain_output(sys.stderr))
     print(f"Installed {args.name} in {target}")
     return 0
