@@ -24,7 +24,9 @@ from voice_imrs.core.script import End, Say, Script
 from voice_imrs.ports import PCM, VoiceSettings
 from voice_imrs.render.mixer import BackgroundBed
 from voice_imrs.session import parts
+from voice_imrs.session.recorded_voice import RecordedVoice
 from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.tts.cache import PromptStream
 
 RATE = 22050
 
@@ -58,8 +60,14 @@ class Voice:
             return np.zeros(n, np.int16)
         return (np.sin(np.arange(n) * 2 * np.pi * 300 / RATE) * 30000).astype(np.int16)
 
+    def stream(self, text: str, settings: VoiceSettings) -> PromptStream:
+        return PromptStream.complete(self.render(text, settings))
+
     def prefetch(self, text: str, settings: VoiceSettings) -> None:
         """Nothing to prepare."""
+
+    def close(self) -> None:
+        """Nothing to stop."""
 
 
 class Deaf:
@@ -94,7 +102,7 @@ def _run(script: Script, *, tone: bool, stop_after: int | None, bed: bool,
                 yield np.zeros(BLOCK, np.int16)
 
         runner = SessionRunner(
-            parts.plan_for(script, Profile()), {}, renderer=Voice(tone),
+            parts.plan_for(script, Profile()), {}, renderer=RecordedVoice.plain(Voice(tone)),
             voice=VoiceSettings(volume=volume), sink=sink, blocks=microphone(),
             listener=Deaf(), typed=typed, bell_sound=parts.bell_sounds(RATE),
             observers=Observers(), echo_gate=False,

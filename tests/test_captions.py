@@ -20,6 +20,7 @@ from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import End, Say, Script, Timed
 from voice_imrs.session import parts
 from voice_imrs.session.captions import Captions, make_captions
+from voice_imrs.session.recorded_voice import RecordedVoice
 from voice_imrs.session.runner import Observers, SessionRunner
 
 SCRIPT = Script("captions", "Captions", (
@@ -70,7 +71,7 @@ def _run(when: str) -> list[tuple[str, object]]:
         async def go() -> str:
             runner = SessionRunner(
                 parts.plan_for(SCRIPT, profile), parts.variables_for(profile),
-                renderer=speech.renderer, voice=parts.voice_for(profile),  # type: ignore[arg-type]
+                renderer=RecordedVoice.plain(speech.renderer), voice=parts.voice_for(profile),
                 sink=TimelineSink(timeline, speech.sample_rate), blocks=silence(90.0),
                 listener=NobodySpeaks(), observers=Observers(lines=captions),
                 echo_gate=False)

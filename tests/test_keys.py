@@ -23,6 +23,7 @@ from voice_imrs.session import parts
 from voice_imrs.session.captions import Captions
 from voice_imrs.session.key_hints import RATING_HINT, KeyHints, choice_hint
 from voice_imrs.session.keys import HELP_KIND, KeyReader, key_text, typed_intent
+from voice_imrs.session.recorded_voice import RecordedVoice
 from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
 
 
@@ -162,7 +163,7 @@ def test_a_session_says_the_hint_once_and_a_key_answers_the_choice() -> None:
             typed: asyncio.Queue[str] = asyncio.Queue()
             runner = SessionRunner(
                 parts.plan_for(script, profile), parts.variables_for(profile),
-                renderer=speech.renderer, voice=parts.voice_for(profile),  # type: ignore[arg-type]
+                renderer=RecordedVoice.plain(speech.renderer), voice=parts.voice_for(profile),
                 sink=TimelineSink(timeline, speech.sample_rate),
                 blocks=_silence(60.0, typed, 12.0, "2"), listener=NobodySpeaks(),
                 typed=typed, observers=Observers(events=[events.append],

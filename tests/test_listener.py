@@ -8,9 +8,10 @@ import os
 import numpy as np
 
 from voice_imrs.asr.keyboard import KeyboardRecognizer
-from voice_imrs.asr.listener import Heard, IntentListener
+from voice_imrs.asr.listener import IntentListener
 from voice_imrs.asr.vocabulary import session_vocabulary, vocabulary_words
 from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Intent
+from voice_imrs.core.messages import Heard
 from voice_imrs.ports import Hypothesis, Recognizer
 
 BLOCK = np.zeros(320, np.int16)

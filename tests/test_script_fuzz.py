@@ -31,6 +31,7 @@ from voice_imrs.script_files import load_script, validate_files
 from voice_imrs.session import parts
 from voice_imrs.session.simulate import simulate
 from voice_imrs.session.simulated_client import Reply, Scenario, load_scenario
+from voice_imrs.tts.cache import PromptStream
 
 RATE = 16000
 #: Far above what any accepted script of at most 7 steps can log or last.
@@ -46,7 +47,13 @@ class SilentWords:
     def render(self, text: str, settings: VoiceSettings) -> PCM:
         return np.zeros(int(0.06 * RATE * max(1, len(text.split()))), np.int16)
 
+    def stream(self, text: str, settings: VoiceSettings) -> PromptStream:
+        return PromptStream.complete(self.render(text, settings))
+
     def prefetch(self, text: str, settings: VoiceSettings) -> None:
+        return None
+
+    def close(self) -> None:
         return None
 
 

@@ -20,6 +20,7 @@ from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import End, Say, Script
 from voice_imrs.ports import VoiceSettings
 from voice_imrs.session import parts
+from voice_imrs.session.recorded_voice import RecordedVoice
 from voice_imrs.session.runner import Observers, SessionRunner
 from voice_imrs.tts.cache import PromptStream
 
@@ -51,6 +52,9 @@ class WholePrompts:
 
     def prefetch(self, text: str, settings: VoiceSettings) -> None:
         """Each prompt renders when it is asked for."""
+
+    def close(self) -> None:
+        """Nothing runs in the background."""
 
 
 class SlowPrompts(WholePrompts):
@@ -89,7 +93,7 @@ def _played(renderer: WholePrompts) -> np.ndarray:
     async def go() -> str:
         runner = SessionRunner(
             parts.plan_for(SCRIPT, profile), parts.variables_for(profile),
-            renderer=renderer, voice=parts.voice_for(profile),  # type: ignore[arg-type]
+            renderer=RecordedVoice.plain(renderer), voice=parts.voice_for(profile),
             sink=sink, blocks=silence(60.0), listener=NobodySpeaks(),  # type: ignore[arg-type]
             observers=Observers(), echo_gate=False)
         return await asyncio.wait_for(runner.run(), 60.0)

@@ -19,6 +19,7 @@ from conftest import SPEECH
 from voice_imrs.core.events import LogEvent
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import End, Say, Script
+from voice_imrs.session.recorded_voice import RecordedVoice
 
 DEV = SPEECH / "dev"
 #: Held-out speakers' "stop" (none of them trained the keyword model).
@@ -71,7 +72,7 @@ async def _session_hearing_itself(echo_gate: bool) -> list[LogEvent]:
     try:
         runner = SessionRunner(
             parts.plan_for(script, profile), parts.variables_for(profile),
-            renderer=speech.renderer,  # type: ignore[arg-type]
+            renderer=RecordedVoice.plain(speech.renderer),
             voice=parts.voice_for(profile), sink=sink, blocks=mic.__aiter__(),
             listener=parts.make_listener("keyword", None, profile),
             stop_words=tuple(profile.stop_words),

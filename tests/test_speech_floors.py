@@ -21,10 +21,11 @@ import numpy as np
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voice_imrs.asr.listener import Heard, IntentListener
+from voice_imrs.asr.listener import IntentListener
 from voice_imrs.asr.pocketsphinx import PocketSphinxRecognizer
 from voice_imrs.audio.input import WavFileSource
 from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Expectation
+from voice_imrs.core.messages import Heard
 
 DEV = Path(__file__).resolve().parent / "data" / "speech" / "dev"
 DIGITS = {w: i for i, w in enumerate(

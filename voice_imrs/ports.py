@@ -16,6 +16,10 @@ import numpy.typing as npt
 
 PCM = npt.NDArray[np.int16]
 ASR_RATE = 16_000
+#: The microphone's block: 20 ms at ``ASR_RATE``, the session's tick and the unit every
+#: detector, canceller and recognizer is fed in.
+BLOCK = ASR_RATE // 50
+BLOCK_S = BLOCK / ASR_RATE
 #: Output is written in blocks this long so that an abort bites within one block.
 OUTPUT_BLOCK_S = 0.010
 

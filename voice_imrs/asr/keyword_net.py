@@ -25,14 +25,13 @@ import numpy.typing as npt
 
 from voice_imrs.asr.features import WINDOW_SAMPLES, log_mel
 from voice_imrs.asr.vad import SpeechDetector
-from voice_imrs.core.intents import NOTHING, Expectation
+from voice_imrs.core.intents import NOTHING, NUMBER_NAMES, Expectation
 from voice_imrs.errors import ModelError
 from voice_imrs.ports import ASR_RATE, PCM, Hypothesis
 
 Floats = npt.NDArray[np.float32]
 
-NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-           "nine", "ten")
+NUMBERS = NUMBER_NAMES
 COMMANDS = ("pause", "wait", "resume", "repeat", "slower", "faster", "louder", "softer",
             "eyes open")
 CLASSES: tuple[str, ...] = ("noise", "other", "stop", *NUMBERS, "yes", "no", "ready",

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from voice_imrs.asr.vad import SpeechDetector
 from voice_imrs.core.intents import DEFAULT_STOP_WORDS, Expectation, Intent, interpret
+from voice_imrs.core.messages import Heard
 from voice_imrs.ports import ASR_RATE, PCM, Hypothesis, Recognizer
 
 
@@ -35,14 +35,6 @@ def _words(text: str) -> str:
 #: dev subset (50 stop, 80 other clips) a 0.1 s hold cost stop recall (0.64 against 0.70)
 #: for one false stop fewer; a missed stop is the worse error for this program.
 STOP_HOLD_S = 0.0
-
-
-@dataclass(frozen=True)
-class Heard:
-    """An intent and when it was decided: ``t`` is seconds of audio fed so far."""
-
-    intent: Intent
-    t: float
 
 
 class IntentListener:

@@ -13,6 +13,7 @@ from voice_imrs.core.intents import (
     COMMAND_PHRASES,
     DEFAULT_STOP_WORDS,
     NO_PHRASES,
+    NUMBER_NAMES,
     READY_PHRASES,
     YES_PHRASES,
     Expectation,
@@ -21,8 +22,7 @@ from voice_imrs.core.intents import (
 
 #: Number words spoken as ratings; homophones ("to", "for") are left out because the
 #: recognizer should write the number itself.
-RATING_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                "nine", "ten")
+RATING_WORDS = ("oh", *NUMBER_NAMES)
 
 def session_vocabulary(stop_words: Iterable[str] = DEFAULT_STOP_WORDS) -> list[str]:
     """Every phrase the session acts on, normalized, without duplicates, stop words first."""

@@ -37,7 +37,7 @@ import numpy as np
 
 from voice_imrs.audio.resampler import StreamResampler
 from voice_imrs.errors import DeviceError
-from voice_imrs.ports import ASR_RATE, PCM
+from voice_imrs.ports import ASR_RATE, BLOCK, PCM
 
 #: SpeexDSP's control codes (speex_echo.h, speex_preprocess.h).
 _ECHO_SET_SAMPLING_RATE = 24
@@ -50,7 +50,7 @@ _PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE = 22
 _PREPROCESS_SET_ECHO_STATE = 24
 #: 20 ms frames at 16 kHz: one SpeexDSP call per microphone block (10 ms frames cost
 #: twice the per-call overhead for the same cancellation).
-FRAME = ASR_RATE // 50
+FRAME = BLOCK
 #: At most this much reference waits for its microphone block; older audio is dropped
 #: (the two sides drifted apart; the filter re-learns the delay).
 MAX_REFERENCE_S = 2.0

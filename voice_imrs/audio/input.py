@@ -29,10 +29,8 @@ from voice_imrs.audio.devices import (
 from voice_imrs.audio.resampler import StreamResampler
 from voice_imrs.audio.wav import read_wav_at
 from voice_imrs.errors import AudioFormatError, DeviceError
-from voice_imrs.ports import ASR_RATE, PCM
+from voice_imrs.ports import ASR_RATE, BLOCK, BLOCK_S, PCM
 
-BLOCK = ASR_RATE // 50  # 20 ms
-BLOCK_S = BLOCK / ASR_RATE
 #: Silence appended to a file so that endpointing (which waits for a pause) can finish.
 TAIL_S = 0.5
 #: At most this much unread microphone audio is kept; older blocks are dropped so a

@@ -20,14 +20,13 @@ from typing import Protocol
 import numpy as np
 
 from voice_imrs.core.events import LogEvent
+from voice_imrs.core.intents import NUMBER_NAMES
 from voice_imrs.ports import PCM
 
 RATING_TONE_HZ = 1320.0
 STOP_TONES_HZ = (520.0, 390.0)
 TONE_S = 0.18
 CUE_GAIN = 0.25  # soft: the therapist is listening to the call at the same time
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                "nine", "ten")
 
 
 def tone(rate: int, hz: float, seconds: float = TONE_S, gain: float = CUE_GAIN) -> PCM:
@@ -95,7 +94,7 @@ class CuePlayer:
             else:
                 parts = [rating_cue(rate), np.zeros(int(rate * 0.12), np.int16)]
                 if self.say is not None and 0 <= value <= 10:
-                    parts.append(self.say(NUMBER_WORDS[value]))
+                    parts.append(self.say(NUMBER_NAMES[value]))
                 audio = np.concatenate(parts)
             # A headphone that fails must not end the session: the cue is lost, not it.
             with contextlib.suppress(Exception):

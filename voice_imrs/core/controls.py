@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from voice_imrs.core.intents import Intent
+from voice_imrs.core.intents import Intent, IntentKind
 from voice_imrs.core.messages import Action, Heard, Log, Setting, Speak
 from voice_imrs.core.safety import GROUNDING_CLOSE, GROUNDING_HIGH, SAFETY_IDS
 from voice_imrs.core.script import End
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the engine imports this module: types only, no cycle at run
     Enter = Callable[[Plan, State, str | None], Result]
 
 #: Controls that mean what a spoken command means: the engine's own rules apply.
-SPOKEN_EQUIVALENT: dict[str, str] = {
+SPOKEN_EQUIVALENT: dict[str, IntentKind] = {
     "pause": "pause", "resume": "resume", "repeat": "repeat", "slower": "slower",
     "faster": "faster", "louder": "louder", "softer": "softer", "grounding": "stop",
 }

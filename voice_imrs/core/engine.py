@@ -428,7 +428,7 @@ def _heard(plan: Plan, state: State, intent: Intent) -> Result:
     if kind in ("stop", "eyes_open"):
         return _stop(plan, state, intent, log)
     if kind == "speech":
-        if plan.policy.barge_in != "speech" or state.phase not in ("speak", "cue_speak"):
+        if plan.policy.barge_in != "speech" or state.phase != "speak":
             return state, []
         state = replace(state, phase="clarify", after_pause=state.phase)
         text = "I heard you. Say stop to stop, or continue to go on."

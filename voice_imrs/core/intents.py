@@ -22,19 +22,19 @@ IntentKind = Literal[
     "unknown",
 ]
 
-#: Kinds that count whatever the step expects.
-COMMAND_KINDS: frozenset[str] = frozenset(
-    {"stop", "pause", "resume", "repeat", "slower", "faster", "louder", "softer", "eyes_open",
-     "help"}
-)
-ANSWER_KINDS: frozenset[str] = frozenset({"rating", "yes", "no", "unsure", "ready", "choice"})
+#: Answers: they count only when the step asks for them (commands count whatever it asks).
+ANSWER_KINDS: frozenset[IntentKind] = frozenset(
+    {"rating", "yes", "no", "unsure", "ready", "choice"})
 
 DEFAULT_STOP_WORDS: tuple[str, ...] = ("stop", "i need to stop", "i need a break")
 
+#: The numbers of a rating, by name: NUMBER_NAMES[n] is n's (the one table of them).
+NUMBER_NAMES: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six",
+                                 "seven", "eight", "nine", "ten")
+#: What a rating answer may say: the names and what recognizers write for them.
 NUMBER_WORDS: dict[str, int] = {
-    "zero": 0, "oh": 0, "nought": 0, "nothing": 0, "one": 1, "two": 2, "to": 2, "too": 2,
-    "three": 3, "four": 4, "for": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10,
+    **{name: value for value, name in enumerate(NUMBER_NAMES)},
+    "oh": 0, "nought": 0, "nothing": 0, "to": 2, "too": 2, "for": 4,
 }
 # Homophones ("to", "for") are accepted only when the whole answer is that one word,
 # so "I want to stop" or "for a while" never reads as a rating.
@@ -57,7 +57,7 @@ DISTRESS_PHRASES = ("too much", "i'm scared", "im scared", "i am scared", "scare
                     "i can't do this", "i cant do this", "make it stop", "i want out",
                     "get me out", "panic", "i'm panicking")
 
-COMMAND_PHRASES: dict[str, tuple[str, ...]] = {
+COMMAND_PHRASES: dict[IntentKind, tuple[str, ...]] = {
     # First: "what can I say" must not read as "what" (repeat).
     "help": ("help", "what can i say", "what do i say", "options", "i don't understand"),
     "pause": ("pause", "wait", "hold on"),
@@ -82,7 +82,7 @@ class Intent:
     confidence: 0..1 where the recognizer gives one; None when unknown (typed text).
     """
 
-    kind: str
+    kind: IntentKind
     value: int | str | None = None
     text: str = ""
     confidence: float | None = None
@@ -184,7 +184,7 @@ def interpret(text: str, expect: Expectation = NOTHING,
     if not said:
         return None
 
-    def make(kind: str, value: int | str | None = None) -> Intent:
+    def make(kind: IntentKind, value: int | str | None = None) -> Intent:
         return Intent(kind, value, said, confidence)
 
     if any(_contains(said, normalize(word)) for word in stop_words if normalize(word)):
@@ -222,7 +222,7 @@ def _negated(said: str) -> bool:
     return any(_contains(said, word) for word in _NEGATIONS) or "n't " in f"{said} "
 
 
-def yes_no_of(text: str) -> str | None:
+def yes_no_of(text: str) -> Literal["yes", "no", "unsure"] | None:
     """"yes", "no" or "unsure" for an answer to a yes/no question, or None (no such words).
 
     Order matters: a hedge ("not sure", "maybe") is checked before yes, so the "sure" in

@@ -38,9 +38,13 @@ class Silence:
 
 @dataclass(frozen=True)
 class Heard:
-    """The user said or typed something that counts (see ``expectation``)."""
+    """The user said or typed something that counts (see ``expectation``).
+
+    t: when a listener decided it, in seconds of audio fed so far (None when typed).
+    """
 
     intent: Intent
+    t: float | None = None
 
 
 @dataclass(frozen=True)

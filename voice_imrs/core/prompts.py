@@ -6,10 +6,7 @@ clinician) in one place. Every sentence names only what the client can say or ch
 
 from __future__ import annotations
 
-from voice_imrs.core.intents import Expectation
-
-NUMBER_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                "nine", "ten")
+from voice_imrs.core.intents import NUMBER_NAMES, Expectation
 
 #: The dissociation check after silence at a question, or through long imagery pauses.
 FEET_CHECK = "Can you feel your feet on the floor? Say yes, or press y."

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import Literal
 
 from voice_imrs.core.intents import NOTHING, RATING, READY, YES_NO, Expectation
 from voice_imrs.core.profile import spoken_helper
@@ -26,6 +27,11 @@ from voice_imrs.core.script import (
 from voice_imrs.core.step_graph import StepGraph
 
 # ---------------------------------------------------------------- plan and state
+
+#: Where within its step a session is (see ``State``).
+Phase = Literal["speak", "pause", "listen", "reprompt", "cue", "confirm", "readback",
+                "check", "quiet_check", "ready", "paused", "clarify", "helping", "closing",
+                "ended"]
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,10 @@ class State:
     """
 
     step: str | None = None
-    phase: str = "speak"
+    phase: Phase = "speak"
     variables: Mapping[str, str] = field(default_factory=dict)
     resume_to: str | None = None
-    after_pause: str = "speak"
+    after_pause: Phase = "speak"
     noinput: int = 0
     nomatch: int = 0
     rounds: Mapping[str, int] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from voice_imrs.core import engine
-from voice_imrs.core.intents import Intent
+from voice_imrs.core.intents import Intent, IntentKind
 from voice_imrs.core.messages import Action, Event, Finish, Heard, Listen, Log, Speak, Wait
 from voice_imrs.core.script import AskRating, AskYesNo, RepeatUntil
 from voice_imrs.core.step_graph import is_detour
@@ -97,7 +97,7 @@ def track_answer(plan: engine.Plan) -> Answer:
                                         getattr(step, "var", None))
             return Heard(Intent("choice", option, said, CONFIDENCE))
         if "yes" in kinds:
-            word = "yes"
+            word: IntentKind = "yes"
             if state.phase == "listen" and isinstance(step, AskYesNo) \
                     and is_detour(step.yes) and not is_detour(step.no):
                 word = "no"

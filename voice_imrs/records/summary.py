@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from voice_imrs.core.events import LogEvent
+from voice_imrs.core.intents import NUMBER_NAMES
 from voice_imrs.records.store import RecordStore, SessionSummary, is_distress_rating
 
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-         "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+_ONES = (*NUMBER_NAMES, "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
          "seventeen", "eighteen", "nineteen")
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _ORDINAL_ENDINGS = {"one": "first", "two": "second", "three": "third", "five": "fifth",

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
+from voice_imrs.core.intents import NUMBER_NAMES
 from voice_imrs.core.script import (
     AskChoice,
     AskYesNo,
@@ -21,7 +22,7 @@ from voice_imrs.core.script import (
     SetVar,
 )
 
-_ORDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ORDINALS = NUMBER_NAMES[1:]  # options are named "one" to "ten"
 #: Short spoken names for the built-in exercises: seven titles in full take over 20 s to
 #: hear, and the menu must be heard in under 15 s. Other scripts are named by their title.
 MENU_NAMES = {

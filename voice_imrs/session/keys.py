@@ -23,6 +23,7 @@ from voice_imrs.core.intents import (
     DEFAULT_STOP_WORDS,
     Expectation,
     Intent,
+    IntentKind,
     interpret,
     normalize,
 )
@@ -34,7 +35,7 @@ KEY_WORDS = {
     "e": "eyes open", "?": "help",
 }
 #: The intent kind of "what can I say?" (the engine answers it with what works now).
-HELP_KIND = "help"
+HELP_KIND: IntentKind = "help"
 #: Typed words that ask for help, also before the voice intents know them.
 HELP_WORDS = ("help", "what can i say")
 #: The keys, as ``run --help`` and the spoken help list them.

@@ -26,12 +26,14 @@ from voice_imrs.session import parts
 from voice_imrs.session.captions import CaptionLines
 from voice_imrs.session.key_hints import KeyHints
 from voice_imrs.session.keys import KeyReader
-from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.session.recorded_voice import RecordedVoice
+from voice_imrs.session.runner import BLOCK, IntentSource, Observers, SessionRunner
 from voice_imrs.session.signals import signals_to_session
 
 if TYPE_CHECKING:
     from voice_imrs.console.cues import CuePlayer
     from voice_imrs.console.session import ConsoleOptions
+    from voice_imrs.render.mixer import BackgroundBed
 
 
 @dataclass
@@ -174,8 +176,9 @@ def _cue_player(device: str, tts: str) -> CuePlayer:
 
 
 async def _session(script: Script, profile: Profile, options: LiveOptions,
-                   observers: list[Callable[[LogEvent], None]], renderer: object, bed: object,
-                   listener: object, sink: AudioSink, source: AudioSource) -> str:
+                   observers: list[Callable[[LogEvent], None]], renderer: RecordedVoice,
+                   bed: BackgroundBed | None, listener: IntentSource, sink: AudioSink,
+                   source: AudioSource) -> str:
     loop = asyncio.get_running_loop()
     typed: asyncio.Queue[str] = asyncio.Queue()
     mic = MicrophoneBlocks(source, loop)
@@ -194,9 +197,9 @@ async def _session(script: Script, profile: Profile, options: LiveOptions,
         observers = [*observers, console.observe]
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
-        renderer=renderer, bed=bed,  # type: ignore[arg-type]
+        renderer=renderer, bed=bed,
         voice=parts.voice_for(profile, options.voice, options.rate), sink=sink,
-        blocks=blocks, listener=listener,  # type: ignore[arg-type]
+        blocks=blocks, listener=listener,
         typed=typed, stop_words=tuple(profile.stop_words),
         bell_sound=parts.bell_sounds(sink.sample_rate),
         observers=Observers(events=observers, lines=options.captions),

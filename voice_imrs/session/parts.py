@@ -10,12 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from voice_imrs.core.engine import Plan
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.safety import SafetyPolicy
 from voice_imrs.core.script import Script
 from voice_imrs.ports import PCM, VoiceSettings
+from voice_imrs.session.recorded_voice import PromptSource, RecordedVoice
+
+if TYPE_CHECKING:
+    from voice_imrs.asr.listener import IntentListener
+    from voice_imrs.render.mixer import BackgroundBed
 
 
 def policy_for(profile: Profile) -> SafetyPolicy:
@@ -43,13 +49,11 @@ def plan_for(script: Script, profile: Profile) -> Plan:
 class Speech:
     """The speaking side of a session: a prompt renderer at the synthesizer's rate."""
 
-    renderer: object
+    renderer: PromptSource
     sample_rate: int
 
     def close(self) -> None:
-        close = getattr(self.renderer, "close", None)
-        if close:
-            close()
+        self.renderer.close()
 
 
 def make_speech(tts: str = "auto") -> Speech:
@@ -60,7 +64,7 @@ def make_speech(tts: str = "auto") -> Speech:
     return Speech(PromptCache(synth), synth.sample_rate)
 
 
-def make_listener(recognizer: str, model: str | None, profile: Profile):  # noqa: ANN201
+def make_listener(recognizer: str, model: str | None, profile: Profile) -> IntentListener:
     from voice_imrs.asr.listener import IntentListener
     from voice_imrs.asr.registry import make_recognizer
 
@@ -81,24 +85,24 @@ def bell_sounds(rate: int) -> Callable[[str], PCM]:
 
 
 def prompt_voice(speech: Speech, script: Script, profile: Profile,
-                 recorded_voice: str | None = None) -> object:
+                 recorded_voice: str | None = None) -> RecordedVoice:
     """The prompt renderer for ``script``: recorded takes (the therapist's, the client's
     message) in front of the synthesizer, or the synthesizer alone when there are none.
 
     ``recorded_voice`` overrides the profile's ("" turns it off).
     """
     from voice_imrs.render.takes import OWN_MESSAGE_STEP, load_client_message
-    from voice_imrs.session.recorded_voice import RecordedVoice
 
     name = profile.recorded_voice if recorded_voice is None else recorded_voice
     wants_message = any(step.id == OWN_MESSAGE_STEP for step in script.steps)
     message = load_client_message(speech.sample_rate) if wants_message else None
     if not name and message is None:
-        return speech.renderer
+        return RecordedVoice.plain(speech.renderer)
     return RecordedVoice.for_script(speech.renderer, speech.sample_rate, script, name, message)
 
 
-def background_bed(profile: Profile, rate: int, background: str | None = None):  # noqa: ANN201
+def background_bed(profile: Profile, rate: int,
+                   background: str | None = None) -> BackgroundBed | None:
     """The background texture to play under the voice, or None.
 
     ``background`` overrides the profile's ("" or "none" turns it off); an unknown name is

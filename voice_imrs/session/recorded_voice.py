@@ -8,11 +8,14 @@ placeholders, reprompts and safety lines are always synthetic. The client's own 
 short synthetic lead-in.
 
 The runner asks ``stream_for(step_id, text, settings)`` (or ``render_for`` for the whole
-prompt at once); plain ``render``, ``stream`` and ``prefetch`` pass through, so this wraps
-any prompt renderer.
+prompt at once); plain ``render``, ``stream`` and ``prefetch`` pass through to the
+synthetic voice. A session without takes runs through one too (``RecordedVoice.plain``),
+so the runner has one kind of prompt renderer.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import numpy as np
 
@@ -36,16 +39,31 @@ class UnknownRecordedVoiceError(VoiceImrsError):
     exit_code = 4
 
 
+class PromptSource(Protocol):
+    """The synthetic voice's prompts (``tts.cache.PromptCache``)."""
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def render(self, text: str, settings: VoiceSettings) -> PCM: ...
+
+    def stream(self, text: str, settings: VoiceSettings) -> PromptStream: ...
+
+    def prefetch(self, text: str, settings: VoiceSettings) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class RecordedVoice:
     """Recorded takes of one script (and the client's message) in front of a renderer.
 
-    base: the synthetic prompt renderer (``tts.cache.PromptCache``).
+    base: the synthetic voice.
     takes: step id -> (text hash the take was recorded for, samples at ``sample_rate``).
     message: the client's own message at ``sample_rate``, or None.
     """
 
-    def __init__(self, base: object, sample_rate: int, takes: dict[str, tuple[str, PCM]],
-                 message: PCM | None = None) -> None:
+    def __init__(self, base: PromptSource, sample_rate: int,
+                 takes: dict[str, tuple[str, PCM]], message: PCM | None = None) -> None:
         self.base = base
         self.sample_rate = sample_rate
         self.takes = takes
@@ -53,7 +71,12 @@ class RecordedVoice:
         self.played: list[str] = []  # step ids spoken from a recording, in order
 
     @classmethod
-    def for_script(cls, base: object, sample_rate: int, script: Script,
+    def plain(cls, base: PromptSource) -> RecordedVoice:
+        """The synthetic voice alone (no takes, no message)."""
+        return cls(base, base.sample_rate, {})
+
+    @classmethod
+    def for_script(cls, base: PromptSource, sample_rate: int, script: Script,
                    voice_name: str | None, message: PCM | None) -> RecordedVoice:
         """The fresh takes of ``voice_name`` for ``script``; a clear error for no such voice."""
         from voice_imrs.render.takes import text_hash
@@ -101,18 +124,13 @@ class RecordedVoice:
         return self.stream(text, settings)
 
     def render(self, text: str, settings: VoiceSettings) -> PCM:
-        return self.base.render(text, settings)  # type: ignore[attr-defined]
+        return self.base.render(text, settings)
 
     def stream(self, text: str, settings: VoiceSettings) -> PromptStream:
-        stream = getattr(self.base, "stream", None)
-        if stream is None:
-            return PromptStream.complete(self.render(text, settings))
-        return stream(text, settings)
+        return self.base.stream(text, settings)
 
     def prefetch(self, text: str, settings: VoiceSettings) -> None:
-        self.base.prefetch(text, settings)  # type: ignore[attr-defined]
+        self.base.prefetch(text, settings)
 
     def close(self) -> None:
-        close = getattr(self.base, "close", None)
-        if close:
-            close()
+        self.base.close()

@@ -35,7 +35,7 @@ from voice_imrs.audio.levels import Limiter, bell_gain, soft_onset
 from voice_imrs.core import engine
 from voice_imrs.core.controls import Control
 from voice_imrs.core.events import Interrupt, LogEvent
-from voice_imrs.core.intents import DEFAULT_STOP_WORDS, Expectation, Intent
+from voice_imrs.core.intents import DEFAULT_STOP_WORDS, Expectation
 from voice_imrs.core.messages import (
     Action,
     Bell,
@@ -52,7 +52,7 @@ from voice_imrs.core.messages import (
     Wait,
 )
 from voice_imrs.core.step_graph import is_grounding
-from voice_imrs.ports import ASR_RATE, PCM, AudioSink, VoiceSettings
+from voice_imrs.ports import ASR_RATE, BLOCK, BLOCK_S, PCM, AudioSink, VoiceSettings
 from voice_imrs.session.echo_gate import CancellingGate, default_echo_path
 from voice_imrs.session.keys import typed_intent
 
@@ -62,8 +62,7 @@ if TYPE_CHECKING:
     from voice_imrs.session.key_hints import KeyHints
     from voice_imrs.tts.cache import PromptStream
 
-BLOCK = ASR_RATE // 50  # 20 ms of microphone audio per tick
-TICK_S = BLOCK / ASR_RATE
+TICK_S = BLOCK_S  # one microphone block per tick
 #: A sound device is kept this far ahead rather than sent one block per tick: a tick then
 #: never waits for the speaker, so a backlog of microphone blocks (a stalled callback, a
 #: slow moment) is worked off at once instead of delaying every later stop by as much.
@@ -95,15 +94,34 @@ HINT_GAP_S = 0.35
 class IntentSource(Protocol):
     """Turns microphone audio into intents (``voice_imrs.asr.listener.IntentListener``)."""
 
-    def feed(self, block: PCM, expect: Expectation) -> list: ...  # list of (intent, t)
+    @property
+    def hearing_speech(self) -> bool:
+        """Someone is speaking now: an answer may be under way."""
+        ...
+
+    def feed(self, block: PCM, expect: Expectation) -> list[Heard]: ...
 
     def reset(self) -> None: ...
 
 
 class PromptRenderer(Protocol):
-    """Renders prompt text to PCM (``voice_imrs.tts.cache.PromptCache``)."""
+    """A session's prompts by step (``session.recorded_voice.RecordedVoice``): a recorded
+    take where one fits the step, the synthetic voice for the rest.
+    """
 
-    def render(self, text: str, settings: VoiceSettings) -> PCM: ...
+    @property
+    def sample_rate(self) -> int: ...
+
+    def render(self, text: str, settings: VoiceSettings) -> PCM:
+        """Text that belongs to no step (a key hint, the device-lost line), whole."""
+        ...
+
+    def render_for(self, step_id: str | None, text: str, settings: VoiceSettings) -> PCM: ...
+
+    def stream_for(self, step_id: str | None, text: str,
+                   settings: VoiceSettings) -> PromptStream:
+        """The prompt as it renders (the neural voice takes a second for a long one)."""
+        ...
 
     def prefetch(self, text: str, settings: VoiceSettings) -> None: ...
 
@@ -276,12 +294,7 @@ class SessionRunner:
         # Only the microphone went: the speaker can still say it, briefly and bounded
         # (a write raises DeviceLostError if the output goes too).
         with contextlib.suppress(Exception):
-            audio = self.renderer.render(DEVICE_LOST_TEXT, self.voice)
-            rate = getattr(self.renderer, "sample_rate", self.sink.sample_rate)
-            if rate != self.sink.sample_rate:
-                from voice_imrs.audio.wav import resample
-
-                audio = resample(audio, rate, self.sink.sample_rate)
+            audio = self._at_sink_rate(self.renderer.render(DEVICE_LOST_TEXT, self.voice))
             gain = self.state.volume
             for start in range(0, len(audio), self._out_block):
                 chunk = audio[start:start + self._out_block].astype(np.float32) * gain
@@ -340,22 +353,21 @@ class SessionRunner:
         heard_audio = self.gate.filter(block) if self.gate else block
         expect = engine.expectation(self.plan, self.state)
         for heard in self.listener.feed(heard_audio, expect):
-            intent = heard.intent if hasattr(heard, "intent") else heard
-            self._hear(intent)
+            self._hear(heard)
         while not self.typed.empty():
             typed = typed_intent(self.typed.get_nowait(),
                                  engine.expectation(self.plan, self.state), self.stop_words)
             if typed is not None:
-                self._hear(typed)
+                self._hear(Heard(typed))
         if self.reason is None:
             self._play_block()
         if self.reason is None:
             self._check_deadline()
 
-    def _hear(self, intent: Intent) -> None:
+    def _hear(self, heard: Heard) -> None:
         # The engine ignores answers that no question asked for; stop always counts.
         if self.reason is None:
-            self._apply(Heard(intent))
+            self._apply(heard)
 
     def _apply(self, event: engine.Event | Control) -> None:
         self.state, actions = engine.advance(self.plan, self.state, event)
@@ -387,7 +399,7 @@ class SessionRunner:
                 self._listening = True
                 # An answer begun as the question ends is heard whole: a reset now would
                 # make the recognizer ignore the rest of that utterance.
-                if not getattr(self.listener, "hearing_speech", False):
+                if not self.listener.hearing_speech:
                     self.listener.reset()
                 if self.observers.on_listen:
                     self.observers.on_listen(self.t, action.expect)
@@ -403,27 +415,19 @@ class SessionRunner:
         # Captioned before rendering, so the text is out before any of its voice.
         self._caption(f"{action.text} {hint}" if hint else action.text,
                       cue=self.state.phase == "cue")
-        # A renderer that streams (the neural voice takes a second or more for a long
-        # prompt) starts playing its first sentence while the rest renders. A question
+        # A prompt starts playing its first sentence while the rest renders. A question
         # with a key hint is rendered whole: the hint is a piece of its own, so that a
         # recorded take of the question still fits.
-        stream_for = getattr(self.renderer, "stream_for", None)  # recorded takes know steps
-        stream = getattr(self.renderer, "stream", None)
-        render_for = getattr(self.renderer, "render_for", None)
         gain = min(1.0, self.state.volume * (1.4 if action.louder else 1.0))
-        if (stream_for or stream) and not hint:
-            source = (stream_for(self.state.step, action.text, settings) if stream_for
-                      else stream(action.text, settings))  # type: ignore[misc]
+        if not hint:
+            source = self.renderer.stream_for(self.state.step, action.text, settings)
             self._playing = _Playing(np.zeros(0, np.int16), 0, self.t, action.hold_s, gain,
                                      stream=source)
             self._pull(self._playing)
         else:
-            audio = (render_for(self.state.step, action.text, settings) if render_for
-                     else self.renderer.render(action.text, settings))
-            if hint:
-                gap = np.zeros(int(HINT_GAP_S * getattr(self.renderer, "sample_rate",
-                                                        self.sink.sample_rate)), np.int16)
-                audio = np.concatenate([audio, gap, self.renderer.render(hint, settings)])
+            audio = self.renderer.render_for(self.state.step, action.text, settings)
+            gap = np.zeros(int(HINT_GAP_S * self.renderer.sample_rate), np.int16)
+            audio = np.concatenate([audio, gap, self.renderer.render(hint, settings)])
             self._playing = _Playing(self._at_sink_rate(audio), 0, self.t, action.hold_s,
                                      gain)
         if self.observers.on_say:
@@ -431,7 +435,7 @@ class SessionRunner:
         self._prefetch_next()
 
     def _at_sink_rate(self, audio: PCM) -> PCM:
-        rate = getattr(self.renderer, "sample_rate", self.sink.sample_rate)
+        rate = self.renderer.sample_rate
         if rate != self.sink.sample_rate:
             from voice_imrs.audio.wav import resample
 
@@ -473,7 +477,7 @@ class SessionRunner:
     def _prefetch_next(self) -> None:
         following = self.plan.following(self.state.step) if self.state.step else None
         step = self.plan.steps.get(following or "")
-        text = getattr(step, "text", "")
+        text = getattr(step, "text", "")  # steps that say nothing (a pause, a jump) have none
         if text and "{" not in text and "[" not in text:
             self.renderer.prefetch(text, replace(self.voice, rate_wpm=self.state.rate_wpm))
 
@@ -584,7 +588,7 @@ class SessionRunner:
     def _check_deadline(self) -> None:
         if self._deadline is None or self.t < self._deadline - 1e-9:
             return
-        if (self._listening and getattr(self.listener, "hearing_speech", False)
+        if (self._listening and self.listener.hearing_speech
                 and self.t < self._deadline + ANSWER_GRACE_S):
             return  # an answer has begun: "no input" means nothing was said in time
         self._deadline = None

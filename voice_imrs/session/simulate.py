@@ -17,13 +17,16 @@ from voice_imrs.core.events import LogEvent
 from voice_imrs.core.intents import Expectation
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
+from voice_imrs.ports import AudioSink
 from voice_imrs.session import parts
-from voice_imrs.session.runner import Observers, SessionRunner
+from voice_imrs.session.recorded_voice import RecordedVoice
+from voice_imrs.session.runner import IntentSource, Observers, SessionRunner
 from voice_imrs.session.signals import signals_to_session
 from voice_imrs.session.simulated_client import Reply, Scenario, SimulatedClient
 
 if TYPE_CHECKING:
     from voice_imrs.console.session import ConsoleSession
+    from voice_imrs.render.mixer import BackgroundBed
 
 
 @dataclass
@@ -39,7 +42,7 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
              out_wav: Path | None = None, recognizer: str = "whisper",
              model: str | None = None, tts: str = "auto", realtime: bool = False,
              observers: Sequence[Callable[[LogEvent], None]] | None = None,
-             speech: parts.Speech | None = None, listener: object | None = None,
+             speech: parts.Speech | None = None, listener: IntentSource | None = None,
              fallback: Callable[[Expectation], Reply | None] | None = None,
              recorded_voice: str | None = None,
              background: str | None = None,
@@ -76,8 +79,9 @@ def simulate(script: Script, scenario: Scenario, profile: Profile, *,
     return result
 
 
-async def _run(script: Script, client: SimulatedClient, profile: Profile, renderer: object,
-               bed: object, listener: object, sink: object, result: SimulationResult,
+async def _run(script: Script, client: SimulatedClient, profile: Profile,
+               renderer: RecordedVoice, bed: BackgroundBed | None, listener: IntentSource,
+               sink: AudioSink, result: SimulationResult,
                observers: Sequence[Callable[[LogEvent], None]],
                console: ConsoleSession | None = None) -> str:
     typed: asyncio.Queue[str] = asyncio.Queue()
@@ -88,10 +92,10 @@ async def _run(script: Script, client: SimulatedClient, profile: Profile, render
                          on_listen=client.on_listen, on_say=client.on_say)
     runner = SessionRunner(
         parts.plan_for(script, profile), parts.variables_for(profile),
-        renderer=renderer, voice=parts.voice_for(profile), sink=sink,  # type: ignore[arg-type]
-        blocks=client.blocks(), listener=listener, typed=typed,  # type: ignore[arg-type]
-        stop_words=tuple(profile.stop_words), bell_sound=parts.bell_sounds(sink.sample_rate),  # type: ignore[attr-defined]
-        observers=watchers, echo_gate=False, bed=bed)  # type: ignore[arg-type]
+        renderer=renderer, voice=parts.voice_for(profile), sink=sink,
+        blocks=client.blocks(), listener=listener, typed=typed,
+        stop_words=tuple(profile.stop_words), bell_sound=parts.bell_sounds(sink.sample_rate),
+        observers=watchers, echo_gate=False, bed=bed)
     # Ctrl-C, SIGTERM and SIGHUP end a simulation as they end a live session.
     with signals_to_session(asyncio.get_running_loop(), runner.signal):
         if console is None:

@@ -33,9 +33,8 @@ from voice_imrs.audio.wav import read_wav_at
 from voice_imrs.core.intents import Expectation
 from voice_imrs.errors import AudioFormatError, FileLimitError, ScriptError
 from voice_imrs.file_limits import SCENARIO_LIMIT, WAV_LIMIT, check_regular, read_text_limited
-from voice_imrs.ports import ASR_RATE, PCM
+from voice_imrs.ports import ASR_RATE, BLOCK, PCM
 
-BLOCK = ASR_RATE // 50
 #: A person needs a moment after a question before answering.
 REACTION_S = 0.6
 
