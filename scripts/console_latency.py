@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import requests  # noqa: E402
-from console_driver import start_console  # noqa: E402
+import requests
+from console_driver import start_console
 
 ROUNDS = 40
 

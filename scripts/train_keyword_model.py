@@ -211,7 +211,7 @@ def speed(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Speed and pitch together by resampling, factor 0.85..1.15."""
     factor = rng.uniform(0.85, 1.15)
     up = 100
-    return resample_poly(audio, up, int(round(up * factor)))
+    return resample_poly(audio, up, round(up * factor))
 
 
 def place(word: np.ndarray, rng: np.random.Generator) -> np.ndarray:

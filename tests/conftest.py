@@ -16,7 +16,7 @@ import pytest
 # keyword lane sets it when it is built): OpenBLAS sums in another order on two threads,
 # and borderline figures (a confidence, a gated block) moved with the order tests ran in.
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
-from voice_imrs.asr.keyword_net import single_thread_blas  # noqa: E402
+from voice_imrs.asr.keyword_net import single_thread_blas
 
 single_thread_blas()
 

@@ -101,7 +101,7 @@ def start_console(script: str = "short_session.toml", client: str = "quiet_clien
             running.result = simulate(load_script(DATA / script), load_scenario(DATA / client),
                                       QUIET_PROFILE, realtime=True, tts="espeak",
                                       console=running.session)
-        except BaseException as error:  # noqa: BLE001 - reported by stop()
+        except BaseException as error:  # reported by stop()
             running.error = error
 
     running.thread = threading.Thread(target=run, name="console-session")

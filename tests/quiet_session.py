@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from voice_imrs.session.runner import BLOCK
+from voice_imrs.ports import BLOCK
 
 
 class PacedSink:

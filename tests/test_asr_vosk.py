@@ -47,7 +47,7 @@ def _hear(recognizer: Recognizer, wav: Path) -> list[Hypothesis]:
 
 def test_korean_speech_gives_partial_and_final_results(
         model_dir: Path, korean_wav: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    recognizer = VoskRecognizer(model_dir, KOREAN + ["stop", "seven"])
+    recognizer = VoskRecognizer(model_dir, [*KOREAN, "stop", "seven"])
     assert isinstance(recognizer, Recognizer)
     assert recognizer.missing_words == ["stop", "seven"]
     assert recognizer.phrases == KOREAN

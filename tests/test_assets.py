@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -48,7 +49,7 @@ def test_bell_rings_then_decays():
     bell = load_asset("bell", 22050)
     # One-second windows: the bowl's beating shimmers within a second but decays overall.
     seconds = [rms_db(bell[i:i + 22050]) for i in range(0, len(bell) - 22049, 22050)]
-    assert all(later < earlier for earlier, later in zip(seconds, seconds[1:], strict=False))
+    assert all(later < earlier for earlier, later in itertools.pairwise(seconds))
     assert seconds[0] - seconds[-1] > 25
     # Its fundamental and first (inharmonic) overtone are where the generator put them.
     spectrum = np.abs(np.fft.rfft(bell[:22050].astype(np.float64)))

@@ -21,11 +21,11 @@ from voice_imrs.audio.wav import resample
 from voice_imrs.core.events import Interrupt
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import End, Say, Script
-from voice_imrs.ports import PCM, VoiceSettings
+from voice_imrs.ports import BLOCK, PCM, VoiceSettings
 from voice_imrs.render.mixer import BackgroundBed
 from voice_imrs.session import parts
 from voice_imrs.session.recorded_voice import RecordedVoice
-from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.session.runner import Observers, SessionRunner
 from voice_imrs.tts.cache import PromptStream
 
 RATE = 22050

@@ -26,7 +26,7 @@ KEY_WORD_TRIES, KEY_WORD_FLOOR = 3, 2
 
 
 @pytest.fixture(scope="module")
-def synth():  # noqa: ANN201
+def synth():
     return make_synthesizer("auto")
 
 
@@ -51,7 +51,7 @@ def test_every_builtin_prompt_is_listed_once() -> None:
     assert any(p.step.startswith("grounding_stop") for p in prompts), "the safety steps too"
 
 
-def test_floor_per_prompt(synth) -> None:  # noqa: ANN001
+def test_floor_per_prompt(synth) -> None:
     chosen = [p for p in voice.builtin_prompts() if (p.script, p.step) in FLOOR_PROMPTS]
     summary = voice.measure_prompts(synth, chosen, VoiceSettings(rate_wpm=125), show=False)
     for row in summary["rows"]:
@@ -60,7 +60,7 @@ def test_floor_per_prompt(synth) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("word", ["distress", "grounding", "rescripting", "seven"])
-def test_key_words_are_heard(synth, word: str) -> None:  # noqa: ANN001
+def test_key_words_are_heard(synth, word: str) -> None:
     heard = [voice.check_key_words(synth, VoiceSettings(), [word], show=False)[word]
              for _ in range(KEY_WORD_TRIES)]
     assert sum(result["ok"] for result in heard) >= KEY_WORD_FLOOR, heard

@@ -51,7 +51,7 @@ def quiet_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_several_files_each_on_a_fresh_state(three_wav: Path, quiet_wav: Path) -> None:
-    NOISE_CLIP = quiet_wav  # noqa: N806
+    NOISE_CLIP = quiet_wav
     done = _listen("--expect", "rating", "--file", str(STOP_CLIP), str(NOISE_CLIP),
                    "--file", str(three_wav))
     assert done.returncode == 0, done.stderr

@@ -64,7 +64,7 @@ def test_skip_back_and_jump_move_between_script_steps(plan: engine.Plan) -> None
     state, actions = engine.advance(plan, state, Control("jump", step="see"))
     assert state.step == "see"
     assert {"to": "see", "reason": "console jump"}.items() <= \
-        [log for log in logs(actions) if log.event == "branch"][0].fields.items()
+        next(log for log in logs(actions) if log.event == "branch").fields.items()
 
 
 def test_moves_never_reach_the_end_without_grounding(plan: engine.Plan) -> None:

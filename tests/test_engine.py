@@ -194,7 +194,7 @@ def test_voice_commands_change_settings_without_interrupting(kind, name, directi
     p = plan(Say("a", "One."))
     state, _ = engine.start(p, {})
     before = {"volume": state.volume, "rate_wpm": state.rate_wpm}[name]
-    new, actions = engine.advance(p, state, heard(kind))
+    _new, actions = engine.advance(p, state, heard(kind))
     setting = next(a for a in actions if isinstance(a, Setting))
     assert setting.name == name and (setting.value - before) * direction > 0
     assert not any(isinstance(a, engine.AWAITING) for a in actions)

@@ -65,7 +65,7 @@ def test_a_rendered_track_never_promises_that_it_listens(name: str) -> None:
     assert not heard, heard
 
 
-def _every_text(script) -> list[str]:  # noqa: ANN001
+def _every_text(script) -> list[str]:
     plan = engine.Plan.of(script)
     return [str(getattr(step, "text", "")) for step in plan.steps.values()]
 

@@ -61,7 +61,7 @@ def test_bad_files_are_clear_errors(tmp_path: Path, content: bytes | None) -> No
         write_wav(path, np.zeros(0, np.int16), ASR_RATE)  # a header and no samples
     else:
         path.write_bytes(content)
-    with pytest.raises(AudioFormatError, match="bad.wav"):
+    with pytest.raises(AudioFormatError, match=r"bad\.wav"):
         WavFileSource(path)
 
 

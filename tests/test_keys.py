@@ -18,13 +18,14 @@ from voice_imrs.core.intents import RATING, YES_NO, Expectation
 from voice_imrs.core.messages import Heard
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import AskChoice, AskRating, AskYesNo, ChoiceOption, End, Say, Script
+from voice_imrs.ports import BLOCK
 from voice_imrs.script_files import builtin_scripts
 from voice_imrs.session import parts
 from voice_imrs.session.captions import Captions
 from voice_imrs.session.key_hints import RATING_HINT, KeyHints, choice_hint
 from voice_imrs.session.keys import HELP_KIND, KeyReader, key_text, typed_intent
 from voice_imrs.session.recorded_voice import RecordedVoice
-from voice_imrs.session.runner import BLOCK, Observers, SessionRunner
+from voice_imrs.session.runner import Observers, SessionRunner
 
 
 def _question_steps() -> list[tuple[str, engine.Plan, object]]:
@@ -185,8 +186,8 @@ def test_a_session_says_the_hint_once_and_a_key_answers_the_choice() -> None:
 
 def _subcommands(parser: argparse.ArgumentParser, path: str = "") -> list[tuple[str, object]]:
     found = []
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps subparsers only here
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:  # argparse keeps subparsers only here
+        if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
                 found.append((f"{path} {name}".strip(), sub))
                 found += _subcommands(sub, f"{path} {name}")

@@ -164,7 +164,7 @@ def test_nightmare_rehearsal_repeats_the_new_version_only() -> None:
 
 # ---------------------------------------------------------------- driven by the engine
 
-def _ends_grounded(script: Script, run) -> None:  # noqa: ANN001
+def _ends_grounded(script: Script, run) -> None:
     """The session ended normally, and a grounding step ran before its last End."""
     steps = run.steps()
     assert run.reason in ("completed", "stopped", "incomplete"), steps
@@ -183,7 +183,7 @@ def _high_answer(state: engine.State, listen: Listen) -> engine.Event:
     (name, p, e, a) for name in sorted(EXPECTED)
     for p, e in (("first", "closed"), ("third", "open"))
     for a in (calm_answer, _high_answer)])
-def test_sessions_end_grounded_on_calm_and_high_ratings(name, perspective, eyes,  # noqa: ANN001
+def test_sessions_end_grounded_on_calm_and_high_ratings(name, perspective, eyes,
                                                         answer) -> None:
     script = LIBRARY[name]
     variables = {**Profile().variables(), "perspective": perspective, "eyes": eyes}

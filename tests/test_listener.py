@@ -38,7 +38,7 @@ class ScriptedRecognizer:
         self.resets += 1
 
 
-def _run(listener: IntentListener, blocks: int, expect=NOTHING) -> list[Heard]:  # noqa: ANN001
+def _run(listener: IntentListener, blocks: int, expect=NOTHING) -> list[Heard]:
     heard: list[Heard] = []
     for _ in range(blocks):
         heard.extend(listener.feed(BLOCK, expect))

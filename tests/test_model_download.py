@@ -32,7 +32,7 @@ def _model_zip(top: str = "tiny-model") -> bytes:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -105,7 +105,7 @@ def test_not_a_zip_or_not_a_model_or_unreachable(server: tuple[str, Path],
         download_model("y", tmp_path, url=f"{base}/other.zip", progress=None)
     with pytest.raises(ModelError, match="Could not download"):
         download_model("z", tmp_path, url=f"{base}/missing.zip", progress=None)
-    with pytest.raises(UnknownChoiceError, match="vosk-model-small-en-us-0.15"):
+    with pytest.raises(UnknownChoiceError, match=r"vosk-model-small-en-us-0\.15"):
         download_model("no-such-model", tmp_path, progress=None)
 
 

@@ -422,7 +422,7 @@ def test_an_unmet_need_never_leaves_the_younger_self_alone_nor_repeats_itself():
     from voice_imrs.core.intents import Intent
     from voice_imrs.core.messages import Heard
 
-    def answer(state, listen):  # noqa: ANN001, ANN202
+    def answer(state, listen):
         if state.step in ("need_met", "need_met_again"):
             return Heard(Intent("no", None, "no"))
         return calm_answer(state, listen)

@@ -165,7 +165,7 @@ def test_a_missing_model_falls_back_to_espeak_with_one_clear_line(
     assert len(said) == 1 and "\n" not in said[0]
     assert str(missing) in said[0] and "espeak-ng instead" in said[0]
     assert rms(render(synth, "Still speaking.")) > 500
-    with pytest.raises(VoiceError, match="gone.onnx"):
+    with pytest.raises(VoiceError, match=r"gone\.onnx"):
         make_synthesizer("piper")
 
 
@@ -186,6 +186,6 @@ def test_lexicon_entries_reach_the_phonemes(piper: PiperSynthesizer) -> None:
     from voice_imrs.tts import piper as module
 
     ids = piper.sentence_ids("Think calm.")[0]
-    long_a = piper._voice.phonemes_to_ids(list("ɑːɑː"))[1:-1]  # noqa: SLF001 - the id map
+    long_a = piper._voice.phonemes_to_ids(list("ɑːɑː"))[1:-1]  # the id map
     assert any(ids[i:i + len(long_a)] == long_a for i in range(len(ids))), ids
     assert "calm" in module.LEXICON

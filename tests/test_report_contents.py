@@ -79,7 +79,7 @@ def _has_colour(pixels: np.ndarray, hex_colour: str, alpha: float = 1.0,
 
 def test_the_usual_closing_grounding_is_not_shaded_like_a_detour() -> None:
     calm = _session((3, 2), detour=False)
-    spans = report._grounding_spans(calm)  # noqa: SLF001
+    spans = report._grounding_spans(calm)
     assert [span.kind for span in spans] == [report.CLOSING]
     chart = report.distress_chart(_summary(1, "safe_place", (3, 2), "completed", 1), calm)
     assert not _has_colour(_pixels(chart.png), report.DETOUR_COLOUR, 0.6)
@@ -87,7 +87,7 @@ def test_the_usual_closing_grounding_is_not_shaded_like_a_detour() -> None:
     assert ("3:10", "closing grounding began", "") in chart.rows
 
     rough = _session((4, 8, 2), detour=True, stop=True)
-    kinds = [span.kind for span in report._grounding_spans(rough)]  # noqa: SLF001
+    kinds = [span.kind for span in report._grounding_spans(rough)]
     assert kinds == [report.DETOUR, report.DETOUR, report.CLOSING]
     chart = report.distress_chart(_summary(2, "safe_place", (4, 8, 2), "stopped", 1), rough)
     assert _has_colour(_pixels(chart.png), report.DETOUR_COLOUR, 0.6, at_least=500)
@@ -143,9 +143,9 @@ def test_one_trend_line_per_exercise_across_days() -> None:
     assert ended["2"].startswith("stopped") and ended["4"].startswith("incomplete")
     assert ended["5"].startswith("ended by an error") and ended["6"] == "completed"
     pixels = _pixels(chart.png)
-    for _, _, colour in report._STYLES[:2]:  # noqa: SLF001 - one line each, in its colour
+    for _, _, colour in report._STYLES[:2]:  # one line each, in its colour
         assert _has_colour(pixels, colour, at_least=60), colour
-    assert not _has_colour(pixels, report._STYLES[2][2], at_least=60)  # noqa: SLF001
+    assert not _has_colour(pixels, report._STYLES[2][2], at_least=60)
 
 
 def test_a_session_whose_start_failed_is_not_recorded(tmp_path: Path) -> None:

@@ -120,9 +120,9 @@ def test_stop_at_a_random_moment_of_every_step_ends_grounded(name):
         _never_ends_unsettled(run, plan, (name, at))
 
 
-def _random_answers(rng: random.Random):  # noqa: ANN202
+def _random_answers(rng: random.Random):
     """A client who answers anything: any rating, yes, no, unsure, any option, silence."""
-    def answer(state, listen):  # noqa: ANN001, ANN202
+    def answer(state, listen):
         kinds = listen.expect.kinds
         if rng.random() < 0.1:
             return engine.Silence()
@@ -137,7 +137,7 @@ def _random_answers(rng: random.Random):  # noqa: ANN202
     return answer
 
 
-def _never_ends_unsettled(run, plan, where) -> None:  # noqa: ANN001
+def _never_ends_unsettled(run, plan, where) -> None:
     """The last distress rating is below high, or the crisis resources were spoken."""
     distress = [log.fields["value"] for log in run.logs if log.event == "rating"
                 and log.fields.get("scale") == "distress"]

@@ -77,7 +77,7 @@ def test_espeak_voices_and_unknown_voice(espeak: EspeakSynthesizer) -> None:
         list(espeak.synthesize("hello", VoiceSettings(voice="elvish")))
     assert "elvish" in str(caught.value) and "en-us" in str(caught.value)
     assert "\n" not in str(caught.value)
-    with pytest.raises(UnknownChoiceError, match="variant 'nope'.*f3"):
+    with pytest.raises(UnknownChoiceError, match=r"variant 'nope'.*f3"):
         espeak.espeak_voice_name("en-us+nope")
 
 

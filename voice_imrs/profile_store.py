@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 
 import tomli_w
+import tomllib  # Python 3.11+ (pyproject's requires-python)
 
 from voice_imrs.core.profile import Profile, profile_from_mapping, profile_to_mapping
 from voice_imrs.errors import FileLimitError, ProfileError
 from voice_imrs.file_limits import PROFILE_LIMIT, read_text_limited
 from voice_imrs.private_files import private_dir
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 CONFIG_ENV = "VOICE_IMRS_CONFIG_DIR"
 PROFILE_NAME = "profile.toml"

@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import tomllib  # Python 3.11+ (pyproject's requires-python)
 
 from voice_imrs.core.script import (
     AskChoice,
@@ -42,11 +43,6 @@ from voice_imrs.core.script import (
 from voice_imrs.core.script_checks import check_script
 from voice_imrs.errors import FileLimitError, ScriptError, UnknownChoiceError
 from voice_imrs.file_limits import SCRIPT_LIMIT, read_text_limited
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 LIBRARY_PACKAGE = "voice_imrs"
 LIBRARY_FOLDER = "library"

@@ -54,7 +54,7 @@ def fetch(url: str, out: BinaryIO, progress: TextIO | None = sys.stderr,
     digest = hashlib.sha256()
     shown = _Progress(progress, plain) if progress is not None else None
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             while chunk := response.read(CHUNK):

@@ -103,7 +103,7 @@ class VoskRecognizer:
                   f"{len(self.missing_words)} word(s), so these cannot be heard: "
                   f"{', '.join(self.missing_words)}.", file=sys.stderr)
         self._recognizer = vosk.KaldiRecognizer(self._model, ASR_RATE,
-                                                json.dumps(self.phrases + [UNKNOWN_WORD],
+                                                json.dumps([*self.phrases, UNKNOWN_WORD],
                                                            ensure_ascii=False))
         self._recognizer.SetWords(True)
         self._last_partial = ""

@@ -231,7 +231,7 @@ def describe_device(sd: ModuleType, choice: DeviceChoice, spec: str | int | None
     try:
         which = index if index is not None else _defaults(sd)[0 if kind == "input" else 1]
         name = str(sd.query_devices(which)["name"])
-    except Exception:  # noqa: BLE001 - a name for a message only
+    except Exception:  # a name for a message only
         name = str(spec or "default")
     if name in ("pulse", "default"):
         pulse = choice.pulse_name or os.environ.get(

@@ -108,7 +108,7 @@ def quiet_native_output() -> NativeNoise | None:
         from voice_imrs.records.store import data_dir
 
         log: Path | None = data_dir() / "native.log"
-    except Exception:  # noqa: BLE001 - no data folder: count only
+    except Exception:  # no data folder: count only
         log = None
     try:
         _installed = NativeNoise(log).install()

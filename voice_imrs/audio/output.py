@@ -61,7 +61,7 @@ def close_stream(stream: Any, timeout: float = _CLOSE_TIMEOUT_S) -> bool:
         try:
             stream.abort()
             stream.close()
-        except Exception:  # noqa: BLE001, S110 - a failing device changes nothing now
+        except Exception:  # a failing device changes nothing now
             pass
         done.set()
 
@@ -95,8 +95,8 @@ class SoundDeviceSink:
                             else self._pick_rate(sd, index, self._sample_rate))
         self._resampler = (StreamResampler(self._sample_rate, self.device_rate)
                            if self.device_rate != self._sample_rate else None)
-        self.block_frames = max(1, int(round(self.device_rate * block_s)))
-        self._max_queued = max(self.block_frames, int(round(self.device_rate * max_queued_s)))
+        self.block_frames = max(1, round(self.device_rate * block_s))
+        self._max_queued = max(self.block_frames, round(self.device_rate * max_queued_s))
         self._blocks: collections.deque[PCM] = collections.deque()
         self._offset = 0        # samples of _blocks[0] already played
         self._queued = 0        # samples waiting in _blocks

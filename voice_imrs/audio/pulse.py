@@ -52,7 +52,7 @@ def pulse_devices() -> list[PulseDevice]:
 def _parse(listing: str, kind: Kind) -> list[PulseDevice]:
     devices: list[PulseDevice] = []
     name = description = ""
-    for raw in listing.splitlines() + ["Sink #end"]:
+    for raw in [*listing.splitlines(), "Sink #end"]:
         line = raw.strip()
         if line.startswith(("Sink #", "Source #")):
             if name:

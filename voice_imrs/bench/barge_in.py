@@ -532,7 +532,7 @@ def _peer_trials(rig: Rig, clips: list[Path], rng: random.Random,
                         stop.set()
                         rig.sink.abort()
 
-            while source._queue.qsize():  # noqa: SLF001 - the last trial's leftovers
+            while source._queue.qsize():  # the last trial's leftovers
                 source.read()
             player = threading.Thread(target=speak, args=(PROMPT, synth, rig.sink,
                                                           VoiceSettings(), stop))

@@ -11,7 +11,7 @@ import argparse
 from voice_imrs.cli.values import number_in, whole_in
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``bench`` with its subcommands."""
     bench = subparsers.add_parser("bench", help="benchmarks (recognition, resources, barge-in)")
     sub = bench.add_subparsers(dest="bench", metavar="BENCHMARK")

@@ -14,7 +14,7 @@ from pathlib import Path
 from voice_imrs.cli.live_args import add_live_options
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     console = subparsers.add_parser(
         "console", help="run an exercise with the therapist's console (a local web page)",
         description="Run an exercise as `run` does, and serve a page on 127.0.0.1 that shows "
@@ -71,7 +71,7 @@ def port_number(text: str) -> int:
     return value
 
 
-def console_options(args: argparse.Namespace, *, open_browser: bool):  # noqa: ANN201
+def console_options(args: argparse.Namespace, *, open_browser: bool):
     """The ``ConsoleOptions`` the parsed arguments ask for."""
     from voice_imrs.console.session import ConsoleOptions
 

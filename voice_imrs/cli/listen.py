@@ -17,7 +17,7 @@ from typing import Any
 EXPECTATIONS = ("any", "rating", "yesno", "none")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``listen``."""
     from voice_imrs.asr.registry import DEFAULT_RECOGNIZER, RECOGNIZERS
 

@@ -14,8 +14,8 @@ import os
 # several, and a listening session must stay within a few percent of one core.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import importlib  # noqa: E402
+import argparse
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
@@ -58,10 +58,10 @@ def _describe_every_command(parser: argparse.ArgumentParser) -> None:
     Without one, ``voice-imrs history --help`` shows only the usage line, and a screen
     reader user learns nothing about what the command does.
     """
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps subparsers only here
-        if not isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:  # argparse keeps subparsers only here
+        if not isinstance(action, argparse._SubParsersAction):
             continue
-        helps = {choice.dest: choice.help for choice in action._choices_actions}  # noqa: SLF001
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
         for name, sub in action.choices.items():
             if not sub.description and helps.get(name):
                 text = str(helps[name])

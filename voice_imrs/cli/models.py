@@ -9,7 +9,7 @@ from pathlib import Path
 from voice_imrs.cli.plain import plain_output
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``models list`` and ``models download``."""
     models = subparsers.add_parser("models", help="list or download speech recognition models")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION")

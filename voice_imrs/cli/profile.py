@@ -37,7 +37,7 @@ SETUP_QUESTIONS: tuple[tuple[str, str], ...] = (
 _ATTEMPTS = 3
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``profile`` (with ``profile set``) and ``setup``."""
     show = subparsers.add_parser(
         "profile", help="show your profile, or change one setting",

@@ -28,7 +28,7 @@ def _days(text: str) -> float:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``history``, ``report``, ``summary``, ``export`` and ``forget``."""
     history = subparsers.add_parser("history", help="list recorded sessions as a plain table")
     history.add_argument("--days", type=_days, default=None, metavar="N",

@@ -21,7 +21,7 @@ from voice_imrs.cli.values import number_in, rate_wpm, volume
 take_seconds = number_in(1.0, 600.0, "seconds")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``render``, ``record-prompts`` and ``record-message``."""
     render = subparsers.add_parser(
         "render", help="render a script to an audio file to listen to without answering",

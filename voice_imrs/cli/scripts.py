@@ -9,7 +9,7 @@ import argparse
 import sys
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``list`` and ``validate``."""
     listing = subparsers.add_parser(
         "list", help="list the built-in exercises",
@@ -37,17 +37,17 @@ def _minutes(minutes: float) -> str:
 def spoken_length(seconds: float) -> str:
     """A length as it is said: fine enough to be within 10 % ("about 2 minutes 40 seconds")."""
     if seconds < 180:  # to the nearest 10 s: at most 5 s off, under 9 % of a minute
-        whole = max(10, int(round(seconds / 10)) * 10)
+        whole = max(10, round(seconds / 10) * 10)
         minutes, rest = divmod(whole, 60)
         said = [f"{minutes} minute{'s' if minutes != 1 else ''}"] if minutes else []
         if rest:
             said.append(f"{rest} seconds")
         return "about " + " ".join(said)
     if seconds < 600:  # to the nearest half minute
-        halves = int(round(seconds / 30))
+        halves = round(seconds / 30)
         minutes = halves // 2
         return f"about {minutes}{' and a half' if halves % 2 else ''} minutes"
-    return f"about {int(round(seconds / 60))} minutes"
+    return f"about {round(seconds / 60)} minutes"
 
 
 def script_length(script: object, profile: object) -> str:

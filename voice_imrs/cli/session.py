@@ -12,7 +12,7 @@ from voice_imrs.cli.live_args import add_live_options
 from voice_imrs.core.events import LogEvent
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     from voice_imrs.session.keys import keys_and_commands
 
     run = subparsers.add_parser(

@@ -20,7 +20,7 @@ from voice_imrs.ports import VoiceSettings
 TTS_CHOICES = ("auto", "piper", "espeak", "pyttsx3")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``devices``, ``voices`` and ``say``."""
     devices = subparsers.add_parser("devices", help="list sound input and output devices")
     devices.add_argument("--json", action="store_true", help="print JSON instead of text")

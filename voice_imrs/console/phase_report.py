@@ -79,7 +79,7 @@ def _names_for(script: str) -> dict[str, str]:
 
 
 def _mmss(seconds: float) -> str:
-    whole = int(round(seconds))
+    whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
 
 

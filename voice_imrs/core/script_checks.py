@@ -23,6 +23,7 @@ The graph includes the built-in safety steps the engine merges into every script
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -165,7 +166,7 @@ class _Checker:
             if not 0 <= branch.low <= branch.high <= 10:
                 self.add(f"the branch {branch.low}-{branch.high} is outside 0..10 or runs "
                          "backwards.", step.id, "Use low and high from 0 to 10, low <= high.")
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             if after.low <= before.high:
                 self.add(f"the branches {before.low}-{before.high} and "
                          f"{after.low}-{after.high} overlap.", step.id,

@@ -172,7 +172,7 @@ def drive(plan: engine.Plan, answer: Answer = calm_answer, *,
         run.trace.append(event)
         new_state, actions = engine.advance(plan, state, event)
         run.trace.extend(actions)
-        if not any(isinstance(a, engine.AWAITING + (Finish,)) for a in actions):
+        if not any(isinstance(a, (*engine.AWAITING, Finish)) for a in actions):
             # Nothing new to await (an ignored word): the previous awaiting action goes on.
             actions = [*actions, awaiting]
         state = new_state

@@ -53,7 +53,7 @@ class ReportContent:
 
 def clock(seconds: float) -> str:
     """Seconds since the start as m:ss (how a time in a session is read out)."""
-    whole = int(round(seconds))
+    whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
 
 

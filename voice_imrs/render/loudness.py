@@ -51,7 +51,7 @@ def _step_energies(audio: np.ndarray, rate: int) -> np.ndarray:
     """Sum of squares of the K-weighted signal in each 100 ms step (float in -1..1)."""
     from scipy.signal import lfilter  # 2 s to import: only when a track is measured
 
-    step = int(round(_STEP_S * rate))
+    step = round(_STEP_S * rate)
     stages = _biquads(rate)
     states = [np.zeros(2) for _ in stages]
     sums: list[np.ndarray] = []
@@ -74,13 +74,13 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     """
     scaled = audio if audio.dtype.kind == "f" else audio.astype(np.float32) / 32768.0
     energies = _step_energies(scaled, rate)
-    per_block = int(round(_BLOCK_S / _STEP_S))
+    per_block = round(_BLOCK_S / _STEP_S)
     if len(energies) < per_block:
         return -math.inf
     # Each 400 ms block is four 100 ms steps: a running sum over the steps.
     cumulative = np.concatenate([[0.0], np.cumsum(energies)])
     blocks = (cumulative[per_block:] - cumulative[:-per_block]) / (
-        per_block * int(round(_STEP_S * rate)))
+        per_block * round(_STEP_S * rate))
     with np.errstate(divide="ignore"):
         loudness = -0.691 + 10 * np.log10(blocks)
     kept = blocks[loudness > _ABSOLUTE_GATE]

@@ -108,7 +108,7 @@ class BackgroundBed:
 
     def render(self, seconds: float) -> PCM:
         """``seconds`` of the bed at the current volume (for rendered tracks)."""
-        return self.next_block(int(round(seconds * self.rate)))
+        return self.next_block(round(seconds * self.rate))
 
     def render_float(self, n: int) -> np.ndarray:
         """``n`` samples as float32 in -1..1 at the current volume (a track's whole bed)."""

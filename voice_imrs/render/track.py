@@ -328,13 +328,13 @@ def render_track(items: list[Item], synth: Synthesizer, settings: VoiceSettings,
             rings.append((position, item.name, BELL_GAIN))
             position += int(item.lead_s * rate)
         elif isinstance(item, Silence):
-            position += int(round(item.seconds * rate))
+            position += round(item.seconds * rate)
         else:
             audio, source = rendered[(item.text, item.take_key)]
             if item.take_key and current is not None and current["id"] == item.take_key[0]:
                 current["voice"] = source
             pieces.append((position, audio))
-            position += max(len(audio), int(round(item.hold_s * rate)))
+            position += max(len(audio), round(item.hold_s * rate))
     if soft_edges:
         position += int(END_GAP_S * rate)
         rings.append((position, EDGE_BELL, EDGE_BELL_GAIN))

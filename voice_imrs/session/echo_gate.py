@@ -18,6 +18,7 @@ word in three that a user said over a prompt (``docs/BENCHMARKS.md``, echo gate)
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from functools import lru_cache
 
@@ -40,7 +41,7 @@ def _band_sums(frame: int, rate: int) -> np.ndarray:
     """(FFT bins, bands) of 0/1: a frame's power spectrum times this gives its band energies."""
     bin_hz = rate / frame
     sums = np.zeros((frame // 2 + 1, len(BAND_EDGES_HZ) - 1), np.float32)
-    for band, (low, high) in enumerate(zip(BAND_EDGES_HZ, BAND_EDGES_HZ[1:], strict=False)):
+    for band, (low, high) in enumerate(itertools.pairwise(BAND_EDGES_HZ)):
         sums[int(low / bin_hz):int(high / bin_hz), band] = 1.0
     return sums
 

@@ -21,13 +21,13 @@ from voice_imrs.core.events import LogEvent
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
 from voice_imrs.errors import DeviceError
-from voice_imrs.ports import ASR_RATE, PCM, AudioSink, AudioSource
+from voice_imrs.ports import ASR_RATE, BLOCK, PCM, AudioSink, AudioSource
 from voice_imrs.session import parts
 from voice_imrs.session.captions import CaptionLines
 from voice_imrs.session.key_hints import KeyHints
 from voice_imrs.session.keys import KeyReader
 from voice_imrs.session.recorded_voice import RecordedVoice
-from voice_imrs.session.runner import BLOCK, IntentSource, Observers, SessionRunner
+from voice_imrs.session.runner import IntentSource, Observers, SessionRunner
 from voice_imrs.session.signals import signals_to_session
 
 if TYPE_CHECKING:

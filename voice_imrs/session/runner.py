@@ -245,7 +245,7 @@ class SessionRunner:
         try:
             self.state, actions = engine.start(self.plan, self.variables, self.voice.rate_wpm,
                                                self.voice.volume)
-        except Exception as error:  # noqa: BLE001 - e.g. a script the engine cannot enter
+        except Exception as error:  # e.g. a script the engine cannot enter
             # The state engine.start would have begun with, so the grounding has its words.
             merged = {"perspective": "first", "eyes": "closed", **self.plan.script.variables,
                       **self.variables}
@@ -259,7 +259,7 @@ class SessionRunner:
                 self._perform(actions)
             except DeviceLostError as error:
                 self._device_lost(error)
-            except Exception as error:  # noqa: BLE001 - any fault must still end grounded
+            except Exception as error:  # any fault must still end grounded
                 faults = self._fault(error, faults)
         if self.reason is None:
             try:
@@ -276,7 +276,7 @@ class SessionRunner:
                 self._tick(block)
             except DeviceLostError:
                 raise
-            except Exception as error:  # noqa: BLE001 - any fault must still end grounded
+            except Exception as error:  # any fault must still end grounded
                 faults = self._fault(error, faults)
             if self.reason is not None:
                 return
@@ -307,7 +307,7 @@ class SessionRunner:
             try:
                 self._apply(engine.Fault(repr(error)))
                 return faults
-            except Exception as again:  # noqa: BLE001 - the grounding itself failed
+            except Exception as again:  # the grounding itself failed
                 error, faults = again, 2
         self._end_now("fault", {"error": repr(error)})
         return faults

@@ -123,7 +123,7 @@ def _needs_screen(profile: Profile, script: Script | None) -> bool:
                       today=date.today())
 
 
-def _screened(profile: Profile, path) -> Profile:  # noqa: ANN001
+def _screened(profile: Profile, path) -> Profile:
     """Remember a completed screen (and its date, for the interval) in the profile."""
     from voice_imrs.profile_store import save_profile
 
