@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from voice_imrs.bench.recognition import DEFAULT_MANIFEST, load_clips, stop_policies
+from benchmarks.recognition import DEFAULT_MANIFEST, load_clips, stop_policies
 
 
 def main() -> None:

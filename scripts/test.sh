@@ -15,6 +15,6 @@ fi
 export VOICE_IMRS_PULSE_DIR
 eval "$(scripts/virtual-audio.sh start)"
 export PULSE_SERVER
-.venv/bin/ruff check voice_imrs tests scripts
-.venv/bin/mypy voice_imrs
+.venv/bin/ruff check voice_imrs benchmarks tests scripts
+.venv/bin/mypy voice_imrs benchmarks
 .venv/bin/python -m pytest -q "$@"

@@ -3,7 +3,7 @@
 
 Data, all offline:
 - real recordings of tests/data/speech/dev from TRAINING speakers only (the held-out rule
-  is ``voice_imrs.bench.speakers.is_held_out``; held-out clips are never read here);
+  is ``benchmarks.speakers.is_held_out``; held-out clips are never read here);
 - espeak-ng voices (many variants, rates, pitches) saying the vocabulary, the commands
   that have no human recordings, near-miss words and sentences;
 - noise: the training-split noise clips, plus white/pink noise and near-silence.
@@ -35,10 +35,10 @@ from scipy.signal import butter, resample_poly, sosfilt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.speakers import is_held_out  # noqa: E402
 from voice_imrs.asr.features import WINDOW_SAMPLES, log_mel  # noqa: E402
 from voice_imrs.asr.keyword_net import CLASS_OF_PHRASE, CLASSES  # noqa: E402
 from voice_imrs.audio.wav import read_wav_at  # noqa: E402
-from voice_imrs.bench.speakers import is_held_out  # noqa: E402
 
 DEV = ROOT / "tests/data/speech/dev"
 OUT = ROOT / "voice_imrs/data/keyword_model.npz"

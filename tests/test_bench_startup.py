@@ -7,7 +7,7 @@ import pytest
 
 
 def test_run_speaks_soon_and_stays_small(pulse: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from voice_imrs.bench.startup import measure
+    from benchmarks.startup import measure
 
     summary = measure(1)
     with capsys.disabled():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voice_imrs.bench import voice
+from benchmarks import voice
 from voice_imrs.ports import VoiceSettings
 from voice_imrs.tts.registry import make_synthesizer
 

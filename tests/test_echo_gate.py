@@ -1,6 +1,6 @@
 """The echo gate, offline: real synthesized prompts, real recordings, the real recognizer.
 
-The cases are those of ``voice-imrs bench echo-gate`` (``voice_imrs.bench.echo_gate``) on
+The cases are those of ``voice-imrs bench echo-gate`` (``benchmarks.echo_gate``) on
 fewer clips. The live loopback tests (``test_speech_barge_in.py``) run the same gate on
 real sound-device streams.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from voice_imrs.bench import echo_gate as cases
+from benchmarks import echo_gate as cases
 
 #: Stops heard of the 13 in the double-talk subset (measured: see docs/BENCHMARKS.md).
 DOUBLE_TALK_FLOOR = 8  # measured 10 of 13 (the gate alone: 0-1)
@@ -28,7 +28,7 @@ def _fresh(expression: str) -> Any:
     gated word blocks 0.0415 against under 0.04 (one BLAS thread both ways: the cause is
     not found yet), so each figure is taken where nothing else ran before it.
     """
-    code = ("import json\nfrom voice_imrs.bench import echo_gate as cases\n"
+    code = ("import json\nfrom benchmarks import echo_gate as cases\n"
             "from voice_imrs.session.echo_gate import CancellingGate\n"
             f"print(json.dumps({expression}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

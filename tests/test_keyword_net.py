@@ -1,6 +1,6 @@
 """The shipped keyword model: loads, runs in numpy, hears real held-out voices, streams.
 
-Clips named here are from speakers held out of training (``voice_imrs.bench.speakers``).
+Clips named here are from speakers held out of training (``benchmarks.speakers``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.speakers import is_held_out
 from voice_imrs.asr.features import N_MELS, WINDOW_FRAMES, log_mel
 from voice_imrs.asr.keyword_net import (
     CLASSES,
@@ -21,7 +22,6 @@ from voice_imrs.asr.keyword_net import (
 )
 from voice_imrs.asr.listener import IntentListener
 from voice_imrs.audio.wav import read_wav_at
-from voice_imrs.bench.speakers import is_held_out
 from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Expectation
 from voice_imrs.errors import ModelError
 from voice_imrs.ports import ASR_RATE

@@ -2,7 +2,7 @@
 fails CI.
 
 The clips are every dev recording by a speaker held out of training
-(``voice_imrs.bench.speakers``: a fixed rule, so a fixed subset), run through the same
+(``benchmarks.speakers``: a fixed rule, so a fixed subset), run through the same
 path as ``voice-imrs bench recognition``. Floors sit a little below what was measured
 with
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.recognition import DEFAULT_MANIFEST, Tally, load_clips, score_ours
 from voice_imrs.asr.keyword_net import CONFIRM_BELOW, KeywordNetRecognizer
-from voice_imrs.bench.recognition import DEFAULT_MANIFEST, Tally, load_clips, score_ours
 
 # Measured 2026-11-23 (two-network model, WebRTC VAD): stop 47/52 = 0.904, false stops
 # 4/152 = 0.026, ratings 59/75 = 0.787, yes/no 37/39 = 0.949, speech 179/182 = 0.984,
@@ -78,7 +78,7 @@ WHISPER_CEILINGS = {
 
 @pytest.fixture(scope="module")
 def whisper_held_out() -> Tally:
-    from voice_imrs.bench.recognition import recognizer_factory
+    from benchmarks.recognition import recognizer_factory
 
     clips = load_clips(DEFAULT_MANIFEST, "heldout")[::5]
     assert len(clips) == 41

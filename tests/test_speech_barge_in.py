@@ -33,7 +33,7 @@ WARNING = ("Remember that you can say stop at any time. If you want to stop, jus
 
 def test_a_spoken_stop_cuts_the_prompt_on_real_streams(pulse: str,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    from voice_imrs.bench.barge_in import measure
+    from benchmarks.barge_in import measure
 
     summary = measure(len(STOP_CLIPS), peer=False, clips=STOP_CLIPS)
     with capsys.disabled():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from voice_imrs.bench.speakers import is_held_out
+from benchmarks.speakers import is_held_out
 
 SPEECH = Path(__file__).resolve().parent / "data" / "speech"
 

@@ -12,10 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_imrs.asr import whisper_model
-from voice_imrs.asr.registry import DEFAULT_RECOGNIZER, make_recognizer
-from voice_imrs.asr.two_lane import TwoLaneRecognizer
-from voice_imrs.bench.recognition import (
+from benchmarks.recognition import (
     DEFAULT_MANIFEST,
     Clip,
     choice_expectation,
@@ -23,6 +20,9 @@ from voice_imrs.bench.recognition import (
     load_clips,
     padded,
 )
+from voice_imrs.asr import whisper_model
+from voice_imrs.asr.registry import DEFAULT_RECOGNIZER, make_recognizer
+from voice_imrs.asr.two_lane import TwoLaneRecognizer
 from voice_imrs.core.intents import NOTHING, RATING, YES_NO, Expectation
 from voice_imrs.errors import ModelError
 

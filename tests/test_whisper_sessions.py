@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.recognition import Clip, listen_to, padded
 from voice_imrs.asr.two_lane import TwoLaneRecognizer
-from voice_imrs.bench.recognition import Clip, listen_to, padded
 from voice_imrs.core.engine import Plan, State, expectation
 from voice_imrs.core.intents import Expectation
 from voice_imrs.core.profile import Profile

@@ -1,12 +1,18 @@
 """``voice-imrs bench recognition|resources|barge-in|startup|echo-gate|voice``: JSON last.
 
-The benchmark modules (``voice_imrs.bench``) are imported inside the handlers, so that
-``voice-imrs --help`` does not load numpy models, PocketSphinx or SpeechRecognition.
+The benchmarks live beside the package, in the source checkout's ``benchmarks/`` (they read
+the checkout's recordings and scripts, and the peers they compare with are not the
+product's dependencies). They are imported inside the handlers, so that ``voice-imrs
+--help`` does not load them; an installed package without a checkout says so clearly.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
 
 from voice_imrs.cli.values import number_in, whole_in
 
@@ -106,7 +112,7 @@ def _check_trials(args: argparse.Namespace) -> None:
 
 
 def recognition_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import recognition
+    recognition = _benchmark("recognition")
 
     peers = False if args.no_peer else (args.peer or True)
     recognition.run(args.manifest or recognition.DEFAULT_MANIFEST, args.recognizer, args.split,
@@ -115,7 +121,7 @@ def recognition_command(args: argparse.Namespace) -> int:
 
 
 def resources_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import resources
+    resources = _benchmark("resources")
 
     names = tuple(args.recognizer) if args.recognizer else resources.DEFAULT_RECOGNIZERS
     if args.seconds <= 0:
@@ -128,30 +134,52 @@ def resources_command(args: argparse.Namespace) -> int:
 
 
 def barge_in_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import barge_in
+    barge_in = _benchmark("barge_in")
 
     _check_trials(args)
     return barge_in.run(args)
 
 
 def startup_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import startup
+    startup = _benchmark("startup")
 
     _check_trials(args)
     return startup.run(args)
 
 
 def echo_gate_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import echo_gate
+    echo_gate = _benchmark("echo_gate")
 
     return echo_gate.run_bench(args)
 
 
 def voice_command(args: argparse.Namespace) -> int:
-    from voice_imrs.bench import voice
+    voice = _benchmark("voice")
     from voice_imrs.errors import VoiceImrsError
 
     if args.limit < 0 or not 0 < args.rate <= 400:
         raise VoiceImrsError("--limit must be 0 or more and --rate between 1 and 400.",
                              hint="For example: --limit 10 --rate 125")
     return voice.run(args)
+
+
+def _benchmark(name: str) -> ModuleType:
+    """``benchmarks.NAME`` from the source checkout this package runs from."""
+    from voice_imrs.errors import VoiceImrsError
+
+    checkout = Path(__file__).absolute().parents[2]
+    if (checkout / "benchmarks" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    try:
+        return importlib.import_module(f"benchmarks.{name}")
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] == "benchmarks":
+            raise VoiceImrsError(
+                "The benchmarks are part of the source checkout, not of the installed "
+                "package.",
+                hint="Run them from a clone of the project: scripts/setup.sh, then "
+                     f".venv/bin/voice-imrs bench {name.replace('_', '-')}.") from None
+        raise VoiceImrsError(
+            f"The {name.replace('_', '-')} benchmark needs {error.name}, which is not "
+            "installed.",
+            hint="Install the benchmark extras: .venv/bin/pip install -e '.[dev]'.") from None

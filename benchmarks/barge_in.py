@@ -60,7 +60,7 @@ PROMPT = ("Imagine the place where you feel safe and notice the light the sounds
 SOUND_LEVEL = 200          # int16: the null sink is digitally silent, speech is far louder
 WORD_END_DB = -20.0        # the word ends where its energy last rises above this (re peak)
 ROOM_NOISE_RMS = 3.0       # the injector plays faint noise between clips: no digital zeros
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 ROOM_DELAY_S = 0.03        # loudspeaker to microphone, beyond the devices' latency
 ROOM_DECAY_S = 0.03        # the room response's time constant (a small, damped room)
 ROOM_LENGTH_S = 0.15
@@ -337,7 +337,7 @@ def last_sound(output: PCM, times: np.ndarray) -> float | None:
 
 def stop_clips(count: int, manifest: str | None = None) -> list[Path]:
     """Held-out speakers' recordings of "stop", cycled to ``count``."""
-    from voice_imrs.bench.recognition import DEFAULT_MANIFEST, load_clips
+    from benchmarks.recognition import DEFAULT_MANIFEST, load_clips
 
     clips = [c.path for c in load_clips(manifest or DEFAULT_MANIFEST) if c.transcript == "stop"]
     return [clips[i % len(clips)] for i in range(count)]
@@ -500,9 +500,9 @@ def _peer_trials(rig: Rig, clips: list[Path], rng: random.Random,
                  synth: Synthesizer) -> Outcome:
     import speech_recognition as sr
 
+    from benchmarks.peer import STOP_KEYWORDS
     from voice_imrs.audio.input import SoundDeviceSource
     from voice_imrs.audio.wav import read_wav_at
-    from voice_imrs.bench.peer import STOP_KEYWORDS
     from voice_imrs.ports import VoiceSettings
     from voice_imrs.tts.speak import speak
 

@@ -1,6 +1,6 @@
 """``voice-imrs bench resources``: CPU and memory of each recognizer while it listens.
 
-Each recognizer runs in its own child process (``python3 -m voice_imrs.bench.resources
+Each recognizer runs in its own child process (``python3 -m benchmarks.resources
 --child NAME``), so that peak resident memory belongs to that recognizer alone. The child
 builds the recognizer, then feeds continuous audio paced in real time, 20 ms blocks as a
 sound device delivers them: dev recordings (words, sentences, noise) with quiet gaps,
@@ -29,7 +29,7 @@ DEFAULT_RECOGNIZERS = ("whisper", "pocketsphinx", "keyword", "vosk")
 #: Speech a third of the time, as the resource goal says (a client mostly listens).
 SPEECH_SHARE = 1 / 3
 VOSK_KOREAN = ("멈춰", "네", "아니요", "하나", "둘", "셋", "넷", "다섯")
-DEV = Path(__file__).resolve().parents[2] / "tests/data/speech/dev"
+DEV = Path(__file__).resolve().parents[1] / "tests/data/speech/dev"
 
 
 def continuous_audio(seconds: float) -> PCM:
@@ -120,8 +120,9 @@ def run(recognizers: tuple[str, ...] = DEFAULT_RECOGNIZERS, seconds: float = 30.
         "one child process per recognizer")
     for name in recognizers:
         child = subprocess.run(
-            [sys.executable, "-m", "voice_imrs.bench.resources", "--child", name,
+            [sys.executable, "-m", "benchmarks.resources", "--child", name,
              "--seconds", str(seconds)], capture_output=True, text=True, check=False,
+            cwd=DEV.parents[3],  # the checkout, where the benchmarks package is
             timeout=seconds * 4 + 120)
         lines = child.stdout.strip().splitlines()
         if child.returncode != 0 or not lines:

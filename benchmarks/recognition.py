@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from voice_imrs.bench.speakers import is_held_out
+from benchmarks.speakers import is_held_out
 from voice_imrs.core.intents import (
     DEFAULT_STOP_WORDS,
     NOTHING,
@@ -45,7 +45,7 @@ from voice_imrs.core.intents import (
 from voice_imrs.errors import VoiceImrsError
 from voice_imrs.ports import ASR_RATE, PCM, Recognizer
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "tests/data/speech/dev/manifest.csv"
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "tests/data/speech/dev/manifest.csv"
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 BLOCK = ASR_RATE // 50  # 20 ms, as a sound device delivers
 LEAD_S = 0.5   # quiet before the clip: the VAD needs a little room to settle
@@ -335,7 +335,7 @@ def score_peer(clips: list[Clip], band: str = "full", peer_name: str = "sphinx")
     peer_name: "sphinx" (SpeechRecognition over PocketSphinx, with keyword spotting for
     stop) or "whisper" (faster-whisper's own ``transcribe()`` on the same model file).
     """
-    from voice_imrs.bench.peer import FasterWhisperPeer, SpeechRecognitionPeer
+    from benchmarks.peer import FasterWhisperPeer, SpeechRecognitionPeer
 
     sphinx = SpeechRecognitionPeer() if peer_name == "sphinx" else None
     whisper = FasterWhisperPeer() if peer_name == "whisper" else None

@@ -67,7 +67,7 @@ def word_clips(stop: bool, held_out_only: bool, manifest: str | Path | None = No
     """Recordings of single words (or short phrases) of ``manifest`` (default: the dev
     set): stops, or anything but a stop.
     """
-    from voice_imrs.bench.recognition import DEFAULT_MANIFEST, load_clips
+    from benchmarks.recognition import DEFAULT_MANIFEST, load_clips
 
     chosen = load_clips(manifest or DEFAULT_MANIFEST, "heldout" if held_out_only else "all")
     return [clip.path for clip in chosen

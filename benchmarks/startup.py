@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from voice_imrs.bench.barge_in import SOUND_LEVEL, Capture, virtual_device
+from benchmarks.barge_in import SOUND_LEVEL, Capture, virtual_device
 
 SCRIPT = "micro_imagery"
 SETTLE_S = 2.0  # PortAudio's ALSA thread spins while PulseAudio streams start up
