@@ -11,7 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
-from voice_imrs.cli.live_args import add_live_options
+from voice_imrs.cli.live_args import add_live_options, live_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,4 +83,4 @@ def _console(args: argparse.Namespace) -> int:
     from voice_imrs.session.start import run_session
 
     args.console = console_options(args, open_browser=not args.no_browser)
-    return run_session(args)
+    return run_session(args, live_options(args))

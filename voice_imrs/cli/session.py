@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from voice_imrs.cli.live_args import add_live_options
+from voice_imrs.cli.live_args import add_live_options, live_options
 from voice_imrs.core.events import LogEvent
 
 
@@ -211,5 +211,5 @@ def _run(args: argparse.Namespace) -> int:
     from voice_imrs.session.start import run_session
 
     with signals_unwind():  # SIGTERM or SIGHUP between sessions still closes the record
-        return run_session(args)
+        return run_session(args, live_options(args))
 

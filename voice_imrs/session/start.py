@@ -40,14 +40,13 @@ class NotEnabledError(VoiceImrsError):
     exit_code = 9
 
 
-def run_session(args: argparse.Namespace) -> int:
-    from voice_imrs.cli.live_args import live_options
+def run_session(args: argparse.Namespace, options: LiveOptions) -> int:
+    """``run`` and ``console``: the chosen exercise (or the spoken menu) with ``options``."""
     from voice_imrs.profile_store import load_profile
     from voice_imrs.script_files import builtin_scripts, find_script
     from voice_imrs.session.preflight import check_session_choices
 
     profile = load_profile(args.profile)
-    options = live_options(args)
     script = find_script(args.script) if args.script else None
     if script is not None:
         check_enabled(script, profile)
