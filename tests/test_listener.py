@@ -21,6 +21,7 @@ class ScriptedRecognizer:
     """Returns the hypotheses scripted for each successive block; records resets."""
 
     name = "scripted"
+    detector = None
 
     def __init__(self, script: list[list[Hypothesis]], at_finish: list[Hypothesis] | None = None
                  ) -> None:
@@ -36,6 +37,9 @@ class ScriptedRecognizer:
 
     def reset(self) -> None:
         self.resets += 1
+
+    def expect(self, expectation: object) -> None:
+        """Says what it was scripted to say."""
 
 
 def _run(listener: IntentListener, blocks: int, expect=NOTHING) -> list[Heard]:

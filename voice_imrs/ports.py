@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from voice_imrs.asr.vad import SpeechDetector
+    from voice_imrs.core.intents import Expectation
 
 PCM = npt.NDArray[np.int16]
 ASR_RATE = 16_000
@@ -148,4 +152,15 @@ class Recognizer(Protocol):
 
     def reset(self) -> None:
         """Forget the utterance in progress (after an intent was acted on)."""
+        ...
+
+    def expect(self, expectation: Expectation) -> None:
+        """What the current step listens for (a recognizer that cannot narrow ignores it)."""
+        ...
+
+    @property
+    def detector(self) -> SpeechDetector | None:
+        """The voice-activity detector ``accept`` feeds, or None: the listener shares it,
+        so that one detector runs per block.
+        """
         ...

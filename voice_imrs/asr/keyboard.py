@@ -17,7 +17,7 @@ from typing import TextIO
 
 import numpy as np
 
-from voice_imrs.core.intents import normalize
+from voice_imrs.core.intents import Expectation, normalize
 from voice_imrs.ports import PCM, Hypothesis
 
 _NO_AUDIO: PCM = np.zeros(0, np.int16)
@@ -96,6 +96,12 @@ class KeyboardRecognizer:
 
     def finish(self) -> list[Hypothesis]:
         return self.accept(_NO_AUDIO)
+
+    #: Vosk/typed text has no detector of its own: the listener runs one.
+    detector = None
+
+    def expect(self, expectation: Expectation) -> None:
+        """Listens for everything; the intent rules decide what counts."""
 
     def reset(self) -> None:
         """Typed lines are whole answers already: nothing in progress to forget."""

@@ -271,6 +271,11 @@ class KeywordNetRecognizer:
         self._speech_run = 0
         self.speech_heard = False
 
+    @property
+    def detector(self) -> SpeechDetector:
+        """The detector ``accept`` feeds (or the shared one it reads)."""
+        return self._vad
+
     def expect(self, expectation: Expectation) -> None:
         """Report only what counts for ``expectation`` (see ``allowed_classes``)."""
         self._mask = self._mask_for(expectation)

@@ -55,9 +55,9 @@ class IntentListener:
         self._stop_phrases = [f" {_words(w)} " for w in self.stop_words if _words(w)]
         # A recognizer with its own detector (``detector``, fed in its ``accept``) shares
         # it: one voice-activity judgement per block, not two.
-        shared = getattr(recognizer, "detector", None)
-        self._shared_detector = vad and isinstance(shared, SpeechDetector)
-        self._detector = (shared if self._shared_detector else SpeechDetector()) if vad else None
+        shared = recognizer.detector
+        self._shared_detector = vad and shared is not None
+        self._detector = (shared or SpeechDetector()) if vad else None
         self._samples = 0
 
     @property
@@ -73,9 +73,7 @@ class IntentListener:
     def feed(self, block: PCM, expect: Expectation) -> list[Heard]:
         """Hear ``block``; return the intents decided by it (often none)."""
         self._samples += len(block)
-        narrow = getattr(self.recognizer, "expect", None)
-        if narrow is not None:  # recognizers that can, listen for what the step expects
-            narrow(expect)
+        self.recognizer.expect(expect)  # those that can, listen for what the step expects
         heard: list[Heard] = []
         if self._detector is not None and not self._shared_detector:
             self._detector.feed(block)

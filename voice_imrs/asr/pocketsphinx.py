@@ -105,6 +105,9 @@ class PocketSphinxRecognizer:
     def _known(self, phrase: str) -> bool:
         return all(self._decoder.lookup_word(word) for word in phrase.split())
 
+    #: PocketSphinx finds utterance ends itself; the listener runs the detector.
+    detector = None
+
     def expect(self, expectation: Expectation) -> None:
         """Narrow the grammar to what the step expects, from the next utterance on.
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from voice_imrs.core.intents import Expectation
 from voice_imrs.errors import ModelError
 from voice_imrs.ports import ASR_RATE, PCM, Hypothesis
 
@@ -122,6 +123,12 @@ class VoskRecognizer:
     def finish(self) -> list[Hypothesis]:
         self._last_partial = ""
         return self._final(self._recognizer.FinalResult())
+
+    #: Vosk/typed text has no detector of its own: the listener runs one.
+    detector = None
+
+    def expect(self, expectation: Expectation) -> None:
+        """Listens for everything; the intent rules decide what counts."""
 
     def reset(self) -> None:
         self._recognizer.Reset()
