@@ -243,8 +243,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     summary = measure_prompts(synth, prompts, settings, args.threshold)
     keys = check_key_words(synth, settings, args.key_word or KEY_WORDS)
-    summary.pop("rows")
+    rows = summary.pop("rows")
     summary.update({
+        "per_prompt": [[f"{row['script']}/{row['step']}", row["wer"]] for row in rows],
         "bench": "voice", "synthesizer": getattr(synth, "name", args.tts),
         "rate_wpm": args.rate,
         "key_words_heard": sum(result["ok"] for result in keys.values()),

@@ -20,7 +20,6 @@ from voice_imrs.records.store import (
     DB_NAME,
     RecordStore,
     SessionRecorder,
-    recover_killed_sessions,
 )
 
 # The child records a session the way the runner does: it speaks (say_start), is asked for a
@@ -107,10 +106,11 @@ def test_sigkill_mid_session_loses_no_added_event(tmp_path: Path) -> None:
         assert [s.id for s in unfinished] == [session_id]
         assert unfinished[0].end_reason is None
         assert unfinished[0].duration_s == pytest.approx(len(stored) * 0.25)
-    recovered = recover_killed_sessions(folder)
-    assert [(s.id, s.end_reason) for s in recovered] == [(session_id, "killed")]
-    assert recovered[0].ended_at is not None
-    assert recover_killed_sessions(folder) == []           # marked once, offered once
+    with RecordStore.open(folder) as store:
+        recovered = store.recover_killed()
+        assert [(s.id, s.end_reason) for s in recovered] == [(session_id, "killed")]
+        assert recovered[0].ended_at is not None
+        assert store.recover_killed() == []                # marked once, offered once
     history = cli(folder, "history")
     assert history.returncode == 0 and "cut off" in history.stdout
 

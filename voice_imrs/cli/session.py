@@ -10,6 +10,8 @@ from pathlib import Path
 
 from voice_imrs.cli.live_args import add_live_options, live_options
 from voice_imrs.core.events import LogEvent
+from voice_imrs.core.profile import Profile
+from voice_imrs.core.script import Script
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,8 +111,9 @@ def _simulate_session(args: argparse.Namespace) -> int:
         if args.screen:
             from voice_imrs.session.conversations import screening_script
 
+            # The screen is not the session: logged, not recorded (as with `run`).
             screen = simulate(screening_script(), scenario, profile, recognizer=args.recognizer,
-                              model=args.model, tts=args.tts, observers=observers)
+                              model=args.model, tts=args.tts, observers=[write])
             if screen.reason != "completed" or _last_variable(screen.events, "screen") != "clear":
                 return 0
         console = None
@@ -156,45 +159,21 @@ def _event_stream(path: Path | None) -> Iterator[Callable[[LogEvent], None]]:
 
 
 @contextlib.contextmanager
-def _recording(enabled: bool, profile: object, script: object,
+def _recording(enabled: bool, profile: Profile, script: Script,
                client: str | None = None) -> Iterator[Callable[[LogEvent], None] | None]:
     """The record store's observer for one session (None when not recording)."""
     if not enabled:
         yield None
         return
-    from voice_imrs.errors import RecordError
-    from voice_imrs.records.store import SessionRecorder
+    from voice_imrs.records.recording import open_recorder, recorded
 
-    keep_text = bool(getattr(profile, "store_transcripts", False))
+    recorder = open_recorder(profile.store_transcripts, client)
     try:
-        recorder = SessionRecorder.open(store_transcripts=keep_text)
-    except RecordError as error:  # a record never stops a session: say so once, go on
-        print(f"voice-imrs: this session is not recorded: {error}", file=sys.stderr)
-        yield None
-        return
-    try:
-        recorder.begin(getattr(script, "name", "?"), getattr(profile, "mode", "homework"),
-                       client)
-    except RecordError as error:
-        print(f"voice-imrs: this session is not recorded: {error}", file=sys.stderr)
-        recorder.close()
-        yield None
-        return
-    ended = False
-
-    def record(event: LogEvent) -> None:
-        nonlocal ended
-        recorder.add(event)
-        if event.event == "session_end":
-            recorder.end(str(event.fields.get("reason", "completed")))
-            ended = True
-
-    try:
-        yield record
+        with recorded(recorder, script.name, profile.mode, client) as recording:
+            yield recording.observe if recording is not None else None
     finally:
-        if not ended:
-            recorder.end("signal")
-        recorder.close()
+        if recorder is not None:
+            recorder.close()
 
 
 def _demo(args: argparse.Namespace) -> int:

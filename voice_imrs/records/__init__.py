@@ -9,8 +9,6 @@ from voice_imrs.records.store import (
     SessionRecorder,
     SessionSummary,
     data_dir,
-    recover_killed_sessions,
 )
 
-__all__ = ["RecordStore", "SessionRecorder", "SessionSummary", "data_dir",
-           "recover_killed_sessions"]
+__all__ = ["RecordStore", "SessionRecorder", "SessionSummary", "data_dir"]

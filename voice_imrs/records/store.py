@@ -384,18 +384,24 @@ class RecordStore:
             dead = [row for row in rows if not _process_alive(row[6], row[8], row[9])]
             return self._summaries(dead)
 
-    def mark_killed(self, session_id: int) -> None:
-        """Record that a session ended without its end being written.
+    def recover_killed(self) -> list[SessionSummary]:
+        """At start-up: mark every session whose process died without an end ``killed``.
 
-        ``ended_at`` is the time of its last event: the best known moment it was still alive.
+        All are marked, whoever's they are; those of the chosen client (every one when
+        none is chosen) are returned, now marked, and the runner offers a short grounding
+        for them. ``ended_at`` is the time of a session's last event: the best known
+        moment it was still alive.
         """
-        summary = self.session(session_id)
-        ended = summary.started_at + timedelta(seconds=summary.duration_s)
+        found = self.unfinished_sessions()
         with self._lock:
-            self.conn.execute(
-                "UPDATE sessions SET end_reason = 'killed', ended_at = ?"
-                " WHERE id = ? AND end_reason IS NULL",
-                (ended.isoformat(timespec="seconds"), session_id))
+            for summary in found:
+                ended = summary.started_at + timedelta(seconds=summary.duration_s)
+                self.conn.execute(
+                    "UPDATE sessions SET end_reason = 'killed', ended_at = ?"
+                    " WHERE id = ? AND end_reason IS NULL",
+                    (ended.isoformat(timespec="seconds"), summary.id))
+        return [self.session(s.id) for s in found
+                if self.client is None or s.client == self.client]
 
     # ------------------------------------------------------------ helpers
 
@@ -633,16 +639,3 @@ def _process_alive(pid: object, boot_id: object, proc_start: object) -> bool:
     if stat[0] in ("Z", "X"):
         return False  # killed, not yet reaped
     return proc_start is None or _proc_start(pid) == proc_start
-
-
-def recover_killed_sessions(data_dir: Path | str | None = None) -> list[SessionSummary]:
-    """At start-up: mark every session whose process died without an end as ``killed``.
-
-    Returns those sessions (now marked); a non-empty list means the last session was cut off
-    and the runner offers a short grounding before anything else.
-    """
-    with RecordStore.open(data_dir) as store:
-        found = store.unfinished_sessions()
-        for summary in found:
-            store.mark_killed(summary.id)
-        return [store.session(s.id) for s in found]

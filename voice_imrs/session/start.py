@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -24,6 +23,7 @@ from voice_imrs.core.events import LogEvent
 from voice_imrs.core.profile import Profile
 from voice_imrs.core.script import Script
 from voice_imrs.errors import RecordError, VoiceImrsError
+from voice_imrs.records.recording import open_recorder, recorded
 from voice_imrs.session.live import LiveOptions, run_live
 from voice_imrs.session.log_writers import JsonLinesLog
 from voice_imrs.session.spoken import Answers, ask_yes, say
@@ -62,9 +62,8 @@ def run_session(args: argparse.Namespace, options: LiveOptions) -> int:
     log_file = open_private(args.log, "a") if args.log else None
     extra: list[Callable[[LogEvent], None]] = [JsonLinesLog(log_file)] if log_file else []
     try:
-        recorder = _open_recorder(profile)
-        if recorder is not None:  # records per client (`--client-code`, issue 17)
-            recorder.client = getattr(args, "client_code", None)
+        # Records are kept per client (`--client-code`, a therapist's code for the client).
+        recorder = open_recorder(profile.store_transcripts, getattr(args, "client_code", None))
         if recorder is not None and _recover(recorder) and ask_yes(
                 "Last time, the session ended suddenly. Would you like a short grounding "
                 "exercise first?", profile, options, extra):
@@ -106,6 +105,8 @@ def run_session(args: argparse.Namespace, options: LiveOptions) -> int:
             return 0
         return 130 if reason == "signal" else 1
     finally:
+        if recorder is not None:
+            recorder.close()
         if log_file:
             from voice_imrs.session.log_writers import close_log
 
@@ -168,72 +169,36 @@ def _choose_from_menu(library: dict[str, Script], profile: Profile, options: Liv
     return library.get(choice)
 
 
-def _not_recorded(error: Exception) -> None:
-    """Said once: records never block a session (grounding least of all)."""
-    print(f"voice-imrs: this session is not recorded: {error} The exercise runs as usual.",
-          file=sys.stderr)
-
-
-def _open_recorder(profile: Profile) -> SessionRecorder | None:
-    """The record store, or None (told once) when it cannot be opened."""
-    from voice_imrs.records.store import SessionRecorder
-
-    try:
-        return SessionRecorder.open(store_transcripts=profile.store_transcripts)
-    except RecordError as error:
-        _not_recorded(error)
-        return None
-
-
 def _recover(recorder: SessionRecorder) -> bool:
-    """Mark sessions that never ended; True when there was one."""
+    """Mark sessions that never ended; True when one of this client's was cut off."""
     import sqlite3
 
     try:
-        unfinished = recorder.unfinished_sessions()
-        for session in unfinished:
-            recorder.mark_killed(session.id)
+        return bool(recorder.recover_killed())
     except (sqlite3.Error, RecordError):
         return False  # the session itself matters more than marking an old one
-    return bool(unfinished)
 
 
 def _run_recorded(script: Script, profile: Profile, options: LiveOptions,
                   extra: list[Callable[[LogEvent], None]],
                   recorder: SessionRecorder | None) -> str:
-    if recorder is None:
-        return run_live(script, profile, options, extra)
-    try:
-        session_id = recorder.begin(script.name, profile.mode)
-    except RecordError as error:
-        _not_recorded(error)
-        return run_live(script, profile, options, extra)
-    if profile.store_audio:
-        from voice_imrs.records.kept_audio import session_audio_path
+    with recorded(recorder, script.name, profile.mode) as recording:
+        if recording is None:
+            return run_live(script, profile, options, extra)
+        session_id = recording.session_id
+        if profile.store_audio:
+            from voice_imrs.records.kept_audio import session_audio_path
 
-        options = replace(options, keep_audio=session_audio_path(recorder.folder, session_id))
-    if options.console is not None and options.console.notes:
-        def keep_note(text: str) -> None:
-            recorder.set_notes(session_id, text)
+            options = replace(options,
+                              keep_audio=session_audio_path(recording.recorder.folder,
+                                                            session_id))
+        if options.console is not None and options.console.notes:
+            notes_to = recording.recorder
 
-        options = replace(options, console=replace(options.console, on_note=keep_note))
-    reason = "signal"
-    began = False
+            def keep_note(text: str) -> None:
+                notes_to.set_notes(session_id, text)
 
-    def record(event: LogEvent) -> None:
-        nonlocal began
-        began = True
-        recorder.add(event)
-
-    try:
-        reason = run_live(script, profile, options, [*extra, record])
-        return reason
-    except BaseException:
-        if not began:
-            # The session never started (no sound device, a missing model...): a record of
-            # it would show the client a session they never did, ended "interrupted".
-            recorder.end("fault")
-            recorder.delete_session(session_id)
-        raise
-    finally:
-        recorder.end(reason)
+            options = replace(options, console=replace(options.console, on_note=keep_note))
+        recording.end_reason = run_live(script, profile, options,
+                                        [*extra, recording.observe])
+        return recording.end_reason
