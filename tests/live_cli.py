@@ -26,8 +26,8 @@ def answer_aloud(cli: LiveCli, clip: Path, log: Path | None = None) -> None:
     The profile's ``silence_s`` should be short (2 s): the first reprompt ("Take your
     time...") marks the moment, and the answer is played once the speaker has sounded and
     then been quiet for longer than the voice's pauses between sentences. (A fixed 3 s
-    wait, or 0.5 s of quiet, overlapped the end of a slowed reprompt: another case, an
-    answer said over the voice.)
+    wait, or 0.5 or 1.2 s of quiet, overlapped the reprompt: another case, an answer said
+    over the voice.)
     With the session's ``log`` (``--log``), the reprompt's own end in it is the moment.
     """
     cli.wait_for("Take your time")
@@ -58,8 +58,15 @@ def wait_for_the_reprompt_to_end(log: Path, number: int, timeout_s: float = 20.0
     raise AssertionError(f"no reprompt ended in {log} within {timeout_s} s")
 
 
-def wait_until_the_voice_is_over(quiet_s: float = 1.2, timeout_s: float = 15.0) -> None:
-    """Listen to the speaker's monitor until the voice has played and then stopped."""
+def wait_until_the_voice_is_over(quiet_s: float = 2.0, timeout_s: float = 15.0) -> None:
+    """Listen to the speaker's monitor until the voice has played and then stopped.
+
+    quiet_s: longer than any pause inside a prompt. The neural voice breathes 1.2 s between
+    sentences at the calm pace, and each sentence ends in a little silence of its own: at
+    1.2 s a two-sentence reprompt ("Take your time. Say a number...") was taken for over,
+    and the answer overlapped its second sentence. Where the session writes a log, the
+    reprompt's end in it is exact (``answer_aloud(..., log)``).
+    """
     rate, block = 16000, 320  # 20 ms
     listener = subprocess.Popen(
         ["parec", "--device=speaker.monitor", "--format=s16le", f"--rate={rate}",

@@ -118,7 +118,7 @@ def test_audio_is_kept_only_when_turned_on_and_forget_deletes_it(folder: Path) -
     run = Run(folder, str(folder / "tiny.toml"), "--no-keyboard")
     try:
         run.wait_for("how strong is the feeling")
-        answer_aloud(run, SEVEN_CLIP)  # a spoken rating, heard and kept
+        answer_aloud(run, SEVEN_CLIP, run.log)  # a spoken rating, heard and kept
         run.wait_for("feet on the floor")
         assert run.finish() == 0
     finally:
