@@ -150,11 +150,35 @@ class WhisperListener:
                                   cpu_threads=2)
 
     def transcribe(self, audio: PCM) -> str:
+        """What Whisper hears; a prompt longer than its window is heard piece by piece."""
+        return " ".join(filter(None, (self._transcribe(piece)
+                                      for piece in whisper_pieces(audio)))).strip()
+
+    def _transcribe(self, audio: PCM) -> str:
         samples = audio.astype(np.float32) / 32768.0
         segments, _info = self.model.transcribe(
             samples, language="en", beam_size=5, condition_on_previous_text=False,
             vad_filter=False, without_timestamps=True)
         return " ".join(segment.text.strip() for segment in segments).strip()
+
+
+#: Whisper hears 30 s at a time: a longer prompt (the 31 s support line) lost whole
+#: sentences when heard at once (WER 0.55-0.89; in pieces 0.05-0.08). It is cut in the
+#: quietest tenth of a second between these marks, so no word is split.
+_PIECE_S = (14.0, 27.0)
+
+
+def whisper_pieces(audio: PCM, rate: int = ASR_RATE) -> list[PCM]:
+    """``audio`` in pieces Whisper hears whole, cut in pauses."""
+    pieces: list[PCM] = []
+    low, high = (int(s * rate) for s in _PIECE_S)
+    window = rate // 10
+    while len(audio) > high:
+        power = np.convolve(audio[low:high].astype(np.float64) ** 2, np.ones(window), "valid")
+        cut = low + int(np.argmin(power)) + window // 2
+        pieces.append(audio[:cut])
+        audio = audio[cut:]
+    return [*pieces, audio]
 
 
 def synthesize(synth: Synthesizer, text: str, settings: VoiceSettings) -> PCM:

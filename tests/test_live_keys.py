@@ -30,7 +30,7 @@ def test_the_menu_and_every_question_after_a_stop_answered_by_keys(tmp_path: Pat
         run.type("1")  # the safe place, by its number key
         run.wait_for("safe place exercise", timeout=60)
         run.type("s")  # the key for stop
-        run.wait_for("how distressed do you feel", timeout=60)
+        run.wait_for("how distressed are you feeling", timeout=60)
         run.type("2")
         run.wait_for("continue, go to your safe place, or end", timeout=60)
         run.type("3")  # end for today: the third option, by its key

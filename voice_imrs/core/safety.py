@@ -94,7 +94,7 @@ SAFETY_DISTANCE = SAFETY_MEDIUM_THERAPIST
 #: The variable whose value "incomplete" ends a session as ``incomplete``.
 OUTCOME = "outcome"
 
-_CHECK_RATING = "From zero to ten, how distressed do you feel right now?"
+_CHECK_RATING = "From zero to ten, how distressed are you feeling right now?"
 _GO_ON = ("go on", "continue", "as we are", "carry on", "keep going")
 
 
@@ -137,7 +137,7 @@ def safety_steps(policy: SafetyPolicy) -> tuple[Step, ...]:
             "colour around you. Then breathe with me.",
             pause_after_s=15.0),
         Timed("grounding_longer_breathing", "breathing", duration_s=60.0,
-              inhale_cue="Breathe in", exhale_cue="and out"),
+              inhale_cue="Breathe in", exhale_cue="and breathe out"),
         AskRating(GROUNDING_LAST_CHECK, _CHECK_RATING,
                   branches=(RatingBranch(0, policy.high - 1, GROUNDING_CLOSE),
                             RatingBranch(policy.high, 10, GROUNDING_CRISIS)),

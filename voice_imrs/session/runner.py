@@ -631,7 +631,7 @@ class SessionRunner:
 
     def _caption(self, text: str, cue: bool = False) -> None:
         if cue:
-            # "In", "and out" twenty-four times would bury the rest for a screen reader.
+            # "Breathe in", "and breathe out" 24 times would bury the rest for a screen reader.
             if text in self._cues_captioned:
                 return
             self._cues_captioned.add(text)

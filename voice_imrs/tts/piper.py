@@ -66,7 +66,8 @@ _THREADS = 1
 #: "imagery rescripting session" was heard as "scripting" 3 in 3; with a full "ree" 2 in 3
 #: right (the third "rescropping"). "distressed" in "how distressed
 #: do you feel" is heard as "how to stress do you" whatever its phonemes (eleven tried):
-#: that needs a rewording ("how distressed are you feeling" was heard right 4 in 4).
+#: the rating prompts now say "how distressed are you feeling" (heard right 4 in 4, the
+#: old wording 0 in 4), and the exhale cue "and breathe out" (4 in 4; "and out" 2 in 4).
 #: Applied to the phonemes, not the text, so punctuation and sentence breaks stay.
 LEXICON: dict[str, str] = {
     "calm": "kʰˈɑːɑːm",
