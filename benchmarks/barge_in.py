@@ -387,6 +387,7 @@ async def _our_trials(rig: Rig, clips: list[Path], recognizer: str,
     from voice_imrs.session import parts
     from voice_imrs.session.echo_gate import CancellingGate, default_echo_path
     from voice_imrs.session.live import MicrophoneBlocks
+    from voice_imrs.session.recorded_voice import RecordedVoice
     from voice_imrs.session.runner import Observers, SessionRunner
 
     profile = Profile()
@@ -425,7 +426,8 @@ async def _our_trials(rig: Rig, clips: list[Path], recognizer: str,
                     echo_path.filter(left)
             listener.reset()
             sink = MuteAfterAbort(rig.sink)
-            runner = SessionRunner(plan, parts.variables_for(profile), renderer=speech.renderer,  # type: ignore[arg-type]
+            runner = SessionRunner(plan, parts.variables_for(profile),
+                                   renderer=RecordedVoice.plain(speech.renderer),
                                    voice=parts.voice_for(profile), sink=sink,
                                    blocks=mic.__aiter__(), listener=listener,
                                    stop_words=tuple(profile.stop_words),

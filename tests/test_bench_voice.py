@@ -17,10 +17,11 @@ from voice_imrs.ports import VoiceSettings
 from voice_imrs.tts.registry import make_synthesizer
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Every prompt, once each (the voice samples noise, so each run renders them anew): no
-#: prompt of five words or more above EVERY_PROMPT_FLOOR, no cue of fewer words with more
-#: than one word wrong, and the whole at most MEAN_FLOOR (set from the runs in
-#: docs/BENCHMARKS.md, with room for the rendering's variation).
+#: Every prompt: no prompt of five words or more above EVERY_PROMPT_FLOOR, no cue of fewer
+#: words with more than one word wrong, and the whole at most MEAN_FLOOR (set from the
+#: runs in docs/BENCHMARKS.md). The voice samples noise, so each rendering of a prompt
+#: differs: one over the floor is rendered twice more and must be heard in two of its
+#: three renderings, the rule the key words follow.
 EVERY_PROMPT_FLOOR = 0.25
 MEAN_FLOOR = 0.04
 #: Each key word must be heard right in at least this many of three tries.
@@ -65,12 +66,22 @@ def test_every_builtin_prompt_is_listed_once() -> None:
     assert any(p.step.startswith("grounding_stop") for p in prompts), "the safety steps too"
 
 
+def _too_many_errors(row: dict) -> bool:
+    if row["words"] >= 5:
+        return row["wer"] > EVERY_PROMPT_FLOOR
+    return row["wer"] * row["words"] > 1  # a short cue: one word wrong is allowed
+
+
 def test_every_builtin_prompt_is_heard_as_written(synth) -> None:
-    summary = voice.measure_prompts(synth, voice.builtin_prompts(), VoiceSettings(rate_wpm=125),
-                                    show=False)
-    misheard = [(row["script"], row["step"], row["wer"], row["heard"]) for row in summary["rows"]
-                if (row["wer"] > EVERY_PROMPT_FLOOR if row["words"] >= 5
-                    else row["wer"] * row["words"] > 1)]
+    settings = VoiceSettings(rate_wpm=125)
+    summary = voice.measure_prompts(synth, voice.builtin_prompts(), settings, show=False)
+    misheard = []
+    for row in filter(_too_many_errors, summary["rows"]):
+        prompt = voice.Prompt(row["script"], row["step"], row["text"])
+        again = voice.measure_prompts(synth, [prompt, prompt], settings, show=False)["rows"]
+        if any(map(_too_many_errors, again)):
+            misheard.append([(r["script"], r["step"], r["wer"], r["heard"])
+                             for r in (row, *again)])
     assert misheard == [], misheard
     assert summary["wer"] <= MEAN_FLOOR, summary["wer"]
     assert 105 <= summary["speech_wpm"] <= 145, summary["speech_wpm"]  # the calm pace
